@@ -1,0 +1,42 @@
+# `make run` and `make test` set up everything they need on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+FLASK  := $(BIN)/flask --app wsgi
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+
+.PHONY: run test test-browser lint migrate demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Block Diary needs Python 3.11 or newer"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+migrate: $(STAMP)
+	$(FLASK) db upgrade
+
+run: migrate
+	$(FLASK) diary demo --if-empty
+	@echo "Block Diary on http://$(HOST):$(PORT)/"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+demo: migrate
+	$(FLASK) diary demo
+
+test: migrate
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-browser: migrate
+	$(BIN)/python -m pytest -q -m browser tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,103 @@
+"""`flask --app wsgi diary ...`: set-up commands a clinic can script."""
+
+import click
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask.cli import AppGroup
+
+from . import audit, demo, invites, vocab
+from .extensions import db
+from .forms import TIMEZONES
+from .models import Patient, User
+from .security import now
+
+diary = AppGroup("diary", help="Block Diary administration.")
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(diary)
+
+
+@diary.command("create-clinician")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_clinician(email: str, name: str, password: str) -> None:
+    """Create a clinician account."""
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise click.UsageError("The password needs at least 10 characters.")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise click.UsageError(f"An account for {email} already exists.")
+    user = User(email=email, name=name.strip(), role="clinician")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", "user", user.id, actor=user, after={"role": "clinician"})
+    db.session.commit()
+    click.echo(f"Clinician {email} created.")
+
+
+@diary.command("create-patient")
+@click.option("--clinician", "clinician_email", required=True, help="Owning clinician's email.")
+@click.option("--name", required=True)
+@click.option("--record", default=None)
+@click.option("--side", type=click.Choice(list(vocab.SIDES)), default="left")
+@click.option("--condition", type=click.Choice(list(vocab.CONDITIONS)), default="crps")
+@click.option("--unit", type=click.Choice(list(vocab.TEMP_UNITS)), default="C")
+@click.option("--tz", default="Europe/London", help="IANA time zone, e.g. Europe/London.")
+@click.option("--base-url", default="http://localhost:5000", help="Where the app is served.")
+def create_patient(clinician_email, name, record, side, condition, unit, tz, base_url) -> None:
+    """Add a patient for a clinician and print their invite link."""
+    clinician = db.session.scalar(sa.select(User).where(
+        User.email == clinician_email.strip().lower(), User.role == "clinician"))
+    if clinician is None:
+        raise click.UsageError(f"No clinician {clinician_email}.")
+    if tz not in TIMEZONES:
+        raise click.UsageError(f"Unknown time zone {tz!r}.")
+    if record and db.session.scalar(sa.select(Patient.id).where(
+            Patient.clinician_id == clinician.id, Patient.record_number == record)):
+        raise click.UsageError(f"{clinician_email} already has a patient with record {record}.")
+    at = now()
+    patient = Patient(clinician_id=clinician.id, display_name=name.strip(),
+                      record_number=record or None, treated_side=side, condition=condition,
+                      temp_unit=unit, timezone=tz, created_at=at)
+    db.session.add(patient)
+    db.session.flush()
+    audit.record("patient.create", "patient", patient.id, patient_id=patient.id,
+                 actor=clinician, after={"cli": True})
+    token = invites.issue(patient, clinician, at, current_app.config["INVITE_DAYS"])
+    db.session.commit()
+    with current_app.test_request_context(base_url=base_url):
+        link = url_for("auth.accept_invite", token=token, _external=True)
+    click.echo(f"Patient {patient.display_name} added (id {patient.id}).")
+    click.echo(f"Invite link (valid {current_app.config['INVITE_DAYS']} days, works once):")
+    click.echo(link)
+
+
+@diary.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
+def demo_command(if_empty: bool) -> None:
+    """Seed the demo clinic (never in production or on DATABASE_URL)."""
+    if not current_app.config["DEMO_ALLOWED"]:
+        if not if_empty:
+            raise click.UsageError("Demo data is not created in production or on DATABASE_URL.")
+        return
+    has_users = db.session.scalar(sa.select(sa.func.count(User.id)))
+    if has_users and if_empty:
+        return
+    if db.session.scalar(sa.select(User.id).where(User.email == demo.CLINICIAN_EMAIL)):
+        raise click.UsageError("The demo clinic already exists.")
+    demo.seed(now())
+    click.echo("DEMO clinic ready. Sign in at http://localhost:5000/sign-in as")
+    click.echo(f"  clinician: {demo.CLINICIAN_EMAIL} / {demo.DEMO_PASSWORD}")
+    click.echo(f"  patient:   {demo.PATIENT_EMAIL} / {demo.DEMO_PASSWORD}")
+
+
+@diary.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit trail's hash chain; report the first broken link."""
+    count, broken = audit.verify_chain()
+    if broken is not None:
+        raise click.ClickException(f"Audit chain broken at event {broken} ({count} checked).")
+    click.echo(f"Audit chain intact: {count} events.")

@@ -1,0 +1,58 @@
+"""Form fields that read numbers written with ASCII digits only, keeping what was typed."""
+
+import re
+
+from wtforms import SelectMultipleField, StringField, ValidationError, widgets
+
+from . import units
+
+# Control characters are refused everywhere (PostgreSQL rejects NUL; the rest is hostile).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _NumberText(StringField):
+    parse = staticmethod(units.parse_int)
+    message = "Please type a whole number, like 12."
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()[:20]
+        self.data = self.parse(self.raw) if self.raw else None
+        if self.raw and self.data is None:
+            raise ValueError(self.message)
+
+    def _value(self):
+        raw = getattr(self, "raw", None)
+        if raw is not None:
+            return raw
+        return "" if self.data is None else self.format(self.data)
+
+    @staticmethod
+    def format(value):
+        return str(value)
+
+
+class WholeNumberField(_NumberText):
+    pass
+
+
+class DecimalTextField(_NumberText):
+    parse = staticmethod(units.parse_decimal)
+    message = "Please type a number, like 31.5."
+
+    @staticmethod
+    def format(value):
+        return f"{value:.1f}"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def plain_text(form, field):
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError("Please remove the special (control) characters.")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value

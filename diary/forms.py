@@ -1,0 +1,182 @@
+"""Every form of the app: the one place field rules live."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, RadioField,
+                     SelectField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
+
+from . import units, vocab
+from .fields import DecimalTextField, MultiCheckboxField, WholeNumberField, plain_text, strip
+
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
+
+
+def choices(mapping) -> list[tuple[str, str]]:
+    return list(mapping.items())
+
+
+class SignInForm(FlaskForm):
+    email = StringField("Email or user name", filters=[strip],
+                        validators=[DataRequired("Please type your email or user name."),
+                                    Length(max=254), plain_text])
+    password = PasswordField("Password", validators=[DataRequired("Please type your password."),
+                                                     Length(max=200)])
+    remember = BooleanField("Keep me signed in on this phone", default=True)
+
+
+class PasswordMixin:
+    password = PasswordField("New password", validators=[
+        DataRequired("Please choose a password."),
+        Length(min=10, max=200, message="Please use at least 10 characters.")])
+    confirm = PasswordField("Type it again", validators=[
+        DataRequired("Please type the password again."),
+        EqualTo("password", message="The two passwords are not the same.")])
+
+
+class AcceptInviteForm(PasswordMixin, FlaskForm):
+    email = StringField(
+        "Email or a user name you will remember", filters=[strip],
+        validators=[DataRequired("Please choose how you will sign in."),
+                    Length(min=3, max=254, message="Please use 3 to 254 characters."),
+                    Regexp(r"^[A-Za-z0-9._%+@-]+$",
+                           message="Use letters, numbers and . _ - @ only."), plain_text])
+
+
+class PatientForm(FlaskForm):
+    display_name = StringField("Name", filters=[strip], validators=[
+        DataRequired("Please give the patient's name."), Length(max=120), plain_text])
+    record_number = StringField("Record number (optional)", filters=[strip], validators=[
+        Optional(), Length(max=40),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9 /_.-]*$",
+               message="Use letters, numbers, spaces and / _ . - only.")])
+    treated_side = RadioField("Treated side", choices=choices(vocab.SIDES), default="left")
+    condition = SelectField("Condition", choices=choices(vocab.CONDITIONS), default="crps")
+    temp_unit = RadioField("Temperature unit", choices=choices(vocab.TEMP_UNITS), default="C")
+    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES],
+                           default="Europe/London")
+
+
+class ClinicianForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=[DataRequired(), Length(max=254)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change something."""
+
+
+class EntryForm(FlaskForm):
+    client_id = HiddenField(validators=[Regexp(UUID_RE, message="Please reload the page.")])
+    observed_at = StringField("When", validators=[InputRequired("Please give the time.")])
+    pain = RadioField("Pain now", choices=[(str(n), str(n)) for n in range(11)],
+                      validators=[InputRequired("Please tap a number from 0 to 10.")])
+    temp_unit = RadioField("Thermometer shows", choices=choices(vocab.TEMP_UNITS))
+    temp_treated = DecimalTextField("Treated foot", validators=[Optional()])
+    temp_other = DecimalTextField("Other foot", validators=[Optional()])
+    confirm_unusual = BooleanField("I checked: the reading is right, save it")
+    colour = RadioField("Colour of the treated foot", choices=choices(vocab.COLOURS),
+                        validators=[Optional()])
+    feels = RadioField("Compared with the other foot it feels", choices=choices(vocab.FEELS),
+                       validators=[Optional()])
+    walk_pain_free_min = WholeNumberField("Minutes I walked before the leg hurt",
+                                          validators=[Optional()])
+    walk_max_min = WholeNumberField("Minutes I walked before I had to stop",
+                                    validators=[Optional()])
+    did_not_walk = BooleanField("I did not walk today")
+    swelling = RadioField("Swelling", choices=choices(vocab.SWELLING), validators=[Optional()])
+    sweating = RadioField("Sweating of the treated foot", choices=choices(vocab.SWEATING),
+                          validators=[Optional()])
+    side_effects = MultiCheckboxField("Since the block I have had",
+                                      choices=choices(vocab.SIDE_EFFECTS))
+    rescue_medication = BooleanField("I took extra pain medicine since my last entry")
+    notes = TextAreaField("Anything else (optional)", validators=[
+        Optional(), Length(max=units.NOTES_MAX,
+                           message=f"Please keep notes under {units.NOTES_MAX} characters."),
+        plain_text])
+
+    warnings: dict[str, str]
+
+    def check(self, tz: str, now: datetime, record_created: datetime) -> bool:
+        """Validate the whole entry, including rules that need the patient and the clock."""
+        self.warnings = {}
+        ok = self.validate()
+        when = self.local_time(tz)
+        if when is None:
+            self.observed_at.errors = [*self.observed_at.errors, "Please give a date and time."]
+            ok = False
+        elif (msg := units.check_observed_at(when, now, record_created)):
+            self.observed_at.errors = [*self.observed_at.errors, msg]
+            ok = False
+        unit = self.temp_unit.data if self.temp_unit.data in vocab.TEMP_UNITS else "C"
+        self.celsius = {}
+        for field in (self.temp_treated, self.temp_other):
+            if field.data is None or field.errors:
+                continue
+            result = units.check_skin_temp(field.data, unit)
+            if result.error:
+                field.errors = [*field.errors, result.error]
+                ok = False
+            else:
+                self.celsius[field.name] = result.celsius
+                if result.warning:
+                    self.warnings[field.name] = result.warning
+        if self.did_not_walk.data and (self.walk_pain_free_min.data or self.walk_max_min.data):
+            self.did_not_walk.errors = [
+                "You ticked 'did not walk' but gave walking minutes: please choose one."]
+            ok = False
+        for name, msg in units.check_walking(self.walk_pain_free_min.data,
+                                             self.walk_max_min.data).items():
+            field = self[name]
+            field.errors = [*field.errors, msg]
+            ok = False
+        if ok and self.warnings and not self.confirm_unusual.data:
+            ok = False  # the page asks them to confirm the unusual reading
+        return ok
+
+    def local_time(self, tz: str) -> datetime | None:
+        try:
+            naive = datetime.strptime((self.observed_at.data or "").strip(), LOCAL_FORMAT)
+        except ValueError:
+            return None
+        return naive.replace(tzinfo=ZoneInfo(tz))
+
+    def values(self, tz: str) -> dict:
+        """The entry's columns, in stored units (°C, UTC)."""
+        when = self.local_time(tz)
+        walked = not self.did_not_walk.data
+        return {
+            "observed_at": when,
+            "utc_offset_min": int(when.utcoffset().total_seconds() // 60),
+            "pain": int(self.pain.data),
+            "temp_treated_c": self.celsius.get("temp_treated"),
+            "temp_other_c": self.celsius.get("temp_other"),
+            "colour": self.colour.data or None,
+            "feels": self.feels.data or None,
+            "walk_pain_free_min": self.walk_pain_free_min.data if walked else None,
+            "walk_max_min": self.walk_max_min.data if walked else None,
+            "did_not_walk": bool(self.did_not_walk.data),
+            "swelling": self.swelling.data or None,
+            "sweating": self.sweating.data or None,
+            "side_effects": ";".join(c for c in vocab.SIDE_EFFECTS
+                                     if c in (self.side_effects.data or [])),
+            "rescue_medication": bool(self.rescue_medication.data),
+            "notes": self.notes.data or "",
+        }
+
+    def fill_from(self, entry, tz: str, unit: str) -> None:
+        """Prefill for editing, converting back to the patient's unit and time zone."""
+        self.client_id.data = entry.id
+        self.observed_at.data = entry.observed_at.astimezone(ZoneInfo(tz)).strftime(LOCAL_FORMAT)
+        self.pain.data = str(entry.pain)
+        self.temp_unit.data = unit
+        for field, value in ((self.temp_treated, entry.temp_treated_c),
+                             (self.temp_other, entry.temp_other_c)):
+            field.data = None if value is None else round(units.from_celsius(value, unit), 1)
+        for name in ("colour", "feels", "swelling", "sweating", "walk_pain_free_min",
+                     "walk_max_min", "did_not_walk", "rescue_medication", "notes"):
+            self[name].data = getattr(entry, name)
+        self.side_effects.data = entry.side_effect_codes

@@ -1,0 +1,147 @@
+"""Who may see what. Every path to a patient's data goes through `patients_of` here.
+
+Sign-ins are server-side `LoginSession` rows: the session and remember cookies
+carry a random token, so ending the row (sign-out, sign out everywhere, timeout)
+makes every copy of those cookies useless.
+"""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, current_app, session
+from flask_login import current_user, login_user, logout_user
+
+from .extensions import db, login_manager
+from .models import Block, Entry, LoginSession, Patient, User
+
+
+def now() -> datetime:
+    """The clock; tests replace it through app.config['CLOCK']."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else datetime.now(UTC)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@login_manager.user_loader
+def load_user(user_key: str) -> User | None:
+    user_id, _, token = user_key.partition(".")
+    if not user_id.isascii() or not user_id.isdigit() or not token:
+        return None
+    ls = db.session.scalar(sa.select(LoginSession).where(
+        LoginSession.token_hash == token_hash(token), LoginSession.user_id == int(user_id),
+        LoginSession.ended_at.is_(None)))
+    if ls is None or not ls.user.active:
+        return None
+    t = now()
+    if ls.user.is_clinician and _expired(ls, t):
+        ls.ended_at = t
+        db.session.commit()
+        return None
+    if t - ls.last_seen_at > timedelta(seconds=60):
+        ls.last_seen_at = t
+        db.session.commit()
+    ls.token = token
+    ls.user.login_session = ls
+    return ls.user
+
+
+def _expired(ls: LoginSession, t: datetime) -> bool:
+    cfg = current_app.config
+    return (t - ls.last_seen_at > timedelta(minutes=cfg["CLINICIAN_IDLE_MINUTES"])
+            or t - ls.created_at > timedelta(hours=cfg["CLINICIAN_ABSOLUTE_HOURS"]))
+
+
+def start_session(user: User, remember: bool) -> None:
+    """Sign in on a fresh session (no fixation); patients may be remembered on the device."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    remember = remember and user.is_patient
+    t = now()
+    ls = LoginSession(user=user, token_hash=token_hash(token), created_at=t, last_seen_at=t,
+                      remember=remember)
+    db.session.add(ls)
+    ls.token = token
+    user.login_session = ls
+    user.last_login_at = t
+    login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
+def end_session() -> None:
+    ls = getattr(current_user, "login_session", None)
+    if ls is not None:
+        ls.ended_at = now()
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user: User) -> int:
+    result = db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now()))
+    return result.rowcount
+
+
+def role_required(role: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            allowed = current_user.is_clinician if role == "clinician" else current_user.is_patient
+            if not allowed:
+                abort(404)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+clinician_required = role_required("clinician")
+patient_required = role_required("patient")
+
+
+def patients_of(user: User):
+    """The one ownership rule: a clinician owns their patients; a patient is their own."""
+    if user.is_clinician:
+        return Patient.clinician_id == user.id
+    return Patient.user_id == user.id
+
+
+def patient_or_404(patient_id: int) -> Patient:
+    patient = db.session.scalar(
+        sa.select(Patient).where(Patient.id == patient_id, patients_of(current_user)))
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def own_patient() -> Patient:
+    """The diary of the signed-in patient."""
+    patient = db.session.scalar(sa.select(Patient).where(patients_of(current_user)))
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def entry_or_404(entry_id: str) -> Entry:
+    entry = db.session.scalar(
+        sa.select(Entry).join(Entry.patient)
+        .where(Entry.id == entry_id, Entry.deleted_at.is_(None), patients_of(current_user)))
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def block_or_404(block_id: int) -> Block:
+    block = db.session.scalar(
+        sa.select(Block).join(Block.patient)
+        .where(Block.id == block_id, Block.deleted_at.is_(None), patients_of(current_user)))
+    if block is None:
+        abort(404)
+    return block

@@ -1,0 +1,108 @@
+"""The patient's phone side: log how the leg is, look back, correct or delete an entry."""
+
+import uuid
+from datetime import datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import entries, vocab
+from ..extensions import db
+from ..forms import LOCAL_FORMAT, ConfirmForm, EntryForm
+from ..models import Entry
+from ..security import entry_or_404, now, own_patient, patient_required
+
+bp = Blueprint("patient", __name__, url_prefix="/diary")
+HISTORY_PAGE = 60
+
+
+@bp.route("/", methods=["GET", "POST"])
+@patient_required
+def new_entry():
+    patient = own_patient()
+    form = EntryForm()
+    if request.method == "GET":
+        form.client_id.data = str(uuid.uuid4())
+        form.observed_at.data = now().astimezone(ZoneInfo(patient.timezone)).strftime(
+            LOCAL_FORMAT)
+        form.temp_unit.data = patient.temp_unit
+    elif form.check(patient.timezone, now(), patient.created_at):
+        try:
+            _, created = entries.create_once(patient, form.client_id.data,
+                                             form.values(patient.timezone), current_user)
+        except entries.DuplicateConflict:
+            form.client_id.errors = [
+                "This form was already sent with different answers. Nothing new was saved: "
+                "please check your history, then start a new entry."]
+        else:
+            flash("Saved. Thank you." if created else "That entry was already saved.")
+            return redirect(url_for("patient.history"))
+    return render_template("patient/entry_form.html", form=form, patient=patient,
+                           vocab=vocab, editing=None)
+
+
+@bp.route("/entries/<entry_id>/edit", methods=["GET", "POST"])
+@patient_required
+def edit_entry(entry_id: str):
+    entry = entry_or_404(entry_id)
+    patient = entry.patient
+    form = EntryForm()
+    if request.method == "GET":
+        form.fill_from(entry, patient.timezone, patient.temp_unit)
+    else:
+        form.client_id.data = entry.id
+        if form.check(patient.timezone, now(), patient.created_at):
+            changed = entries.update(entry, form.values(patient.timezone), current_user)
+            flash("Your changes are saved." if changed else "Nothing was changed.")
+            return redirect(url_for("patient.history"))
+    return render_template("patient/entry_form.html", form=form, patient=patient,
+                           vocab=vocab, editing=entry)
+
+
+@bp.route("/entries/<entry_id>/delete", methods=["GET", "POST"])
+@patient_required
+def delete_entry(entry_id: str):
+    entry = entry_or_404(entry_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        entries.soft_delete(entry, current_user)
+        flash("The entry is deleted.")
+        return redirect(url_for("patient.history"))
+    return render_template("patient/delete_entry.html", form=form, entry=entry,
+                           patient=entry.patient, vocab=vocab)
+
+
+@bp.get("/history")
+@patient_required
+def history():
+    patient = own_patient()
+    tz = ZoneInfo(patient.timezone)
+    query = (sa.select(Entry)
+             .where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
+             .order_by(Entry.observed_at.desc()).limit(HISTORY_PAGE + 1))
+    before = _cursor(request.args.get("before"))
+    if before is not None:
+        query = query.where(Entry.observed_at < before)
+    rows = list(db.session.scalars(query))
+    older = rows[HISTORY_PAGE - 1].observed_at if len(rows) > HISTORY_PAGE else None
+    days = [(day, list(items)) for day, items in
+            groupby(rows[:HISTORY_PAGE], key=lambda e: e.observed_at.astimezone(tz).date())]
+    return render_template("patient/history.html", patient=patient, days=days, tz=tz,
+                           older=older, vocab=vocab, form=ConfirmForm())
+
+
+@bp.get("/account")
+@patient_required
+def account():
+    return render_template("patient/account.html", patient=own_patient(), form=ConfirmForm())
+
+
+def _cursor(text: str | None) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
