@@ -4,8 +4,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, RadioField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import (BooleanField, HiddenField, PasswordField, RadioField,
+                     SelectChoice, SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from . import units, vocab
@@ -16,8 +16,8 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
-def choices(mapping) -> list[tuple[str, str]]:
-    return list(mapping.items())
+def choices(mapping) -> list[SelectChoice]:
+    return [SelectChoice(code, words) for code, words in mapping.items()]
 
 
 class SignInForm(FlaskForm):
@@ -57,12 +57,8 @@ class PatientForm(FlaskForm):
     treated_side = RadioField("Treated side", choices=choices(vocab.SIDES), default="left")
     condition = SelectField("Condition", choices=choices(vocab.CONDITIONS), default="crps")
     temp_unit = RadioField("Temperature unit", choices=choices(vocab.TEMP_UNITS), default="C")
-    timezone = SelectField("Time zone", choices=[(z, z) for z in TIMEZONES],
+    timezone = SelectField("Time zone", choices=[SelectChoice(z) for z in TIMEZONES],
                            default="Europe/London")
-
-
-class ClinicianForm(FlaskForm):
-    email = EmailField("Email", filters=[strip], validators=[DataRequired(), Length(max=254)])
 
 
 class ConfirmForm(FlaskForm):
@@ -72,7 +68,7 @@ class ConfirmForm(FlaskForm):
 class EntryForm(FlaskForm):
     client_id = HiddenField(validators=[Regexp(UUID_RE, message="Please reload the page.")])
     observed_at = StringField("When", validators=[InputRequired("Please give the time.")])
-    pain = RadioField("Pain now", choices=[(str(n), str(n)) for n in range(11)],
+    pain = RadioField("Pain now", choices=[SelectChoice(str(n)) for n in range(11)],
                       validators=[InputRequired("Please tap a number from 0 to 10.")])
     temp_unit = RadioField("Thermometer shows", choices=choices(vocab.TEMP_UNITS))
     temp_treated = DecimalTextField("Treated foot", validators=[Optional()])
