@@ -30,7 +30,7 @@ demo: migrate
 	$(FLASK) diary demo
 
 test: migrate
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
 
 test-browser: migrate
 	$(BIN)/python -m pytest -q -m browser tests/e2e
