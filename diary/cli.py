@@ -101,3 +101,21 @@ def verify_audit() -> None:
     if broken is not None:
         raise click.ClickException(f"Audit chain broken at event {broken} ({count} checked).")
     click.echo(f"Audit chain intact: {count} events.")
+
+
+@diary.command("backup")
+@click.argument("dest")
+def backup_command(dest: str) -> None:
+    """Take a consistent copy of the SQLite database while the app runs, and check it."""
+    from .backup import sqlite_backup
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.UsageError("For PostgreSQL use pg_dump (see the README).")
+    try:
+        sqlite_backup(url.database, dest)
+    except (FileExistsError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record("database.backup", "database", None)
+    db.session.commit()
+    click.echo(f"Backup written to {dest} (integrity check: ok).")

@@ -34,23 +34,39 @@ class Clock:
         return self.now or datetime.now(UTC)
 
 
+def _private_pg_database():
+    """A database of this test run's own, beside the given one, so runs never collide."""
+    from diary.config import database_url
+
+    base = sa.make_url(database_url(PG_URL))
+    name = f"{base.database}_run{os.getpid()}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return admin, name, base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
     """Migrate once per run; each test then starts from a copy (SQLite) or a clean slate."""
     if PG_URL:
-        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": PG_URL})
+        admin, name, url = _private_pg_database()
+        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
             upgrade()
             db.engine.dispose()
-        return PG_URL
+        yield url
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+        return
     path = tmp_path_factory.mktemp("template") / "diary.sqlite"
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+    yield path
 
 
 def _clean_pg(app):
@@ -77,7 +93,7 @@ def app_config():
 @pytest.fixture
 def app(template_db, tmp_path, clock, app_config):
     if PG_URL:
-        url = PG_URL
+        url = template_db
     else:
         shutil.copy(template_db, tmp_path / "diary.sqlite")
         url = f"sqlite:///{tmp_path / 'diary.sqlite'}"

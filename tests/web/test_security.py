@@ -1,0 +1,103 @@
+"""Headers, cookies, production start-up rules and the append-only, hash-chained audit."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DatabaseError
+
+from diary import create_app
+from diary.audit import verify_chain
+from diary.extensions import db
+from diary.models import AuditEvent
+from tests.conftest import PG_URL, sign_in
+
+
+def test_strict_csp_and_headers_on_every_page(client):
+    response = client.get("/sign-in")
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                      "default-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "'nonce-" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+    # A nonce is per request, never reused.
+    assert client.get("/sign-in").headers["Content-Security-Policy"] != csp
+
+
+def test_signed_in_pages_are_not_stored(as_patient):
+    for url in ("/diary/", "/diary/history", "/diary/account"):
+        assert as_patient.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_session_cookie_flags(client, world):
+    world.clinician()
+    response = sign_in(client, "dr@clinic.example")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("key", [None, "", "dev", "short-key"])
+def test_production_refuses_a_missing_or_weak_secret_key(monkeypatch, key, tmp_path):
+    monkeypatch.setenv("DIARY_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    if key is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_is_secure_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIARY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 16 + "0123456789abcdef0123")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    app = create_app()
+    assert not app.debug
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert not app.config["DEMO_ALLOWED"]
+    response = app.test_client().get("/sign-in", base_url="https://diary.example")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    plain = app.test_client().get("/sign-in", base_url="http://diary.example")
+    assert plain.status_code in (301, 302) and plain.location.startswith("https://")
+
+
+def _audited(app, world):
+    world.clinician()
+    with app.test_client() as c:
+        sign_in(c, "dr@clinic.example")
+    with app.app_context():
+        return db.session.scalar(sa.select(AuditEvent.id).order_by(AuditEvent.id.desc()))
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_event SET action = 'nothing' WHERE id = :id",
+    "DELETE FROM audit_event WHERE id = :id",
+])
+def test_database_refuses_to_change_the_audit_trail(app, world, statement):
+    event_id = _audited(app, world)
+    with app.app_context():
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.session.execute(sa.text(statement), {"id": event_id})
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.get(AuditEvent, event_id).action == "auth.sign_in"
+
+
+def test_verify_audit_finds_a_hand_edited_row(app, world, runner):
+    event_id = _audited(app, world)
+    assert "intact" in runner.invoke(args=["diary", "verify-audit"]).output
+    with app.app_context():
+        # Someone with raw database access gets round the trigger...
+        with db.engine.begin() as conn:
+            if PG_URL:
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER audit_event_no_update")
+            conn.execute(sa.text("UPDATE audit_event SET remote_addr = '10.9.9.9' WHERE id = :id"),
+                         {"id": event_id})
+        assert verify_chain()[1] == event_id
+    result = runner.invoke(args=["diary", "verify-audit"])
+    assert result.exit_code != 0 and f"broken at event {event_id}" in result.output
