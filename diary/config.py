@@ -74,7 +74,8 @@ def load(app, test_config: dict | None) -> None:
 
     production = app.config["ENV"] == "production"
     if production:
-        app.config.setdefault("REQUIRE_MFA", True)
+        if "DIARY_REQUIRE_MFA" not in os.environ:
+            app.config["REQUIRE_MFA"] = True  # ASVS level 2: clinicians need a second factor
         app.config.update(
             SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, FORCE_HTTPS=True,
             DEMO_ALLOWED=False,

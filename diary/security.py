@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import abort, current_app, session
+from flask import abort, current_app, redirect, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .extensions import db, login_manager
@@ -97,6 +97,9 @@ def role_required(role: str):
             allowed = current_user.is_clinician if role == "clinician" else current_user.is_patient
             if not allowed:
                 abort(404)
+            if (role == "clinician" and current_app.config["REQUIRE_MFA"]
+                    and current_user.mfa_enabled_at is None):
+                return redirect(url_for("mfa.enrol"))
             return view(*args, **kwargs)
         return wrapped
     return decorator

@@ -9,6 +9,7 @@ from ..extensions import db, limiter
 from ..forms import AcceptInviteForm, SignInForm
 from ..invites import find_valid
 from ..models import User
+from . import mfa as mfa_views
 from ..security import end_all_sessions, end_session, now, start_session
 
 bp = Blueprint("auth", __name__)
@@ -45,6 +46,8 @@ def sign_in():
     if form.validate_on_submit():
         user = db.session.scalar(sa.select(User).where(User.email == form.email.data.lower()))
         if user is not None and user.active and user.check_password(form.password.data):
+            if mfa_views.needs_second_step(user):
+                return mfa_views.start_second_step(user, form.remember.data)
             start_session(user, remember=form.remember.data)
             audit.record("auth.sign_in", "user", user.id, actor=user)
             db.session.commit()

@@ -1,0 +1,106 @@
+"""Two-factor sign-in for clinicians: enrolment, the code step, replay, recovery codes."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+
+from diary.extensions import db
+from diary.models import LoginSession, User
+from tests.conftest import input_value, post_form, sign_in
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app_config(clock):
+    clock.now = T0
+    return {}
+
+
+def _enrol(client, clock):
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    secret = re.search(r"<code>([A-Z2-7]{16,})</code>", page).group(1)
+    assert "<svg" in page  # the QR code to scan
+    code = pyotp.TOTP(secret).at(clock.now)
+    response = post_form(client, "/account/two-factor", {"code": code})
+    assert response.status_code == 200
+    codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    return secret, codes
+
+
+def _half_signed_in(client):
+    response = sign_in(client, "dr@clinic.example")
+    assert response.status_code == 302 and response.location.endswith("/sign-in/code")
+
+
+def test_enrolled_clinician_needs_a_code(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    secret, _ = _enrol(client, clock)
+    client.post("/sign-out", data={"csrf_token": input_value(
+        client.get("/clinic/").get_data(as_text=True), "csrf_token")})
+
+    _half_signed_in(client)
+    # Half signed in is not signed in.
+    assert client.get("/clinic/").status_code == 302
+    clock.now = T0 + timedelta(minutes=2)
+    wrong = post_form(client, "/sign-in/code", {"code": "000000"})
+    assert "not right" in wrong.get_data(as_text=True)
+    good = post_form(client, "/sign-in/code", {"code": pyotp.TOTP(secret).at(clock.now)})
+    assert good.status_code == 302
+    assert client.get("/clinic/").status_code == 200
+
+
+def test_a_code_cannot_be_replayed(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    secret, _ = _enrol(client, clock)
+    code = pyotp.TOTP(secret).at(clock.now)  # the very code used to enrol
+    other = app.test_client()
+    _half_signed_in(other)
+    again = post_form(other, "/sign-in/code", {"code": code})
+    assert again.status_code == 200 and "not right" in again.get_data(as_text=True)
+
+
+def test_recovery_code_works_once(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    _, codes = _enrol(client, clock)
+    first, second = app.test_client(), app.test_client()
+    _half_signed_in(first)
+    assert post_form(first, "/sign-in/code", {"code": codes[0]}).status_code == 302
+    _half_signed_in(second)
+    assert post_form(second, "/sign-in/code", {"code": codes[0]}).status_code == 200
+    with app.app_context():
+        user = db.session.scalar(db.select(User))
+        assert len(user.recovery_codes) == 9
+        assert codes[1] not in str(user.recovery_codes)  # stored hashed only
+
+
+def test_pending_second_step_expires(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    secret, _ = _enrol(client, clock)
+    fresh = app.test_client()
+    _half_signed_in(fresh)
+    clock.now = T0 + timedelta(minutes=6)
+    response = post_form(fresh, "/sign-in/code", {"code": pyotp.TOTP(secret).at(clock.now)},
+                         token_from="/sign-in")
+    assert response.status_code == 302 and response.location.endswith("/sign-in")
+    with app.app_context():
+        assert db.session.query(LoginSession).count() == 1  # only the enrolling session
+
+
+@pytest.mark.parametrize("app_config", [{"REQUIRE_MFA": True}])
+def test_required_mfa_sends_clinicians_to_enrol(client, world):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    response = client.get("/clinic/")
+    assert response.status_code == 302 and response.location.endswith("/account/two-factor")
+
+
+def test_patients_are_not_asked_for_a_second_factor(as_patient):
+    assert as_patient.get("/diary/").status_code == 200
