@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, redirect, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from . import pending
 from .extensions import db, login_manager
 from .models import Block, Entry, LoginSession, Patient, User
 
@@ -59,7 +60,10 @@ def _expired(ls: LoginSession, t: datetime) -> bool:
 
 def start_session(user: User, remember: bool) -> None:
     """Sign in on a fresh session (no fixation); patients may be remembered on the device."""
+    kept = session.get(pending.KEY)
     session.clear()
+    if kept:  # an entry typed before the session expired survives the new session
+        session[pending.KEY] = kept
     token = secrets.token_urlsafe(32)
     remember = remember and user.is_patient
     t = now()
@@ -93,6 +97,8 @@ def role_required(role: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
+                if pending.wants_rescue():
+                    return pending.keep_and_sign_in()
                 return login_manager.unauthorized()
             allowed = current_user.is_clinician if role == "clinician" else current_user.is_patient
             if not allowed:

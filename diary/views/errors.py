@@ -3,6 +3,8 @@
 from flask import render_template
 from flask_wtf.csrf import CSRFError
 
+from .. import pending
+
 MESSAGES = {
     400: ("Something went wrong with that request",
           "The page may have been open too long. Please go back, reload it and try again."),
@@ -24,6 +26,12 @@ def register(app) -> None:
         title, text = MESSAGES[code]
         return render_template("errors/error.html", title=title, text=text, code=code), code
 
+    def csrf_handler(error):
+        # An entry typed on a page left open too long is kept, not thrown away.
+        if pending.wants_rescue():
+            return pending.keep_and_sign_in()
+        return handler(error)
+
     for code in MESSAGES:
         app.register_error_handler(code, handler)
-    app.register_error_handler(CSRFError, handler)
+    app.register_error_handler(CSRFError, csrf_handler)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import entries, vocab
+from .. import entries, pending, vocab
 from ..extensions import db
 from ..forms import LOCAL_FORMAT, ConfirmForm, EntryForm
 from ..models import Entry
@@ -23,8 +23,11 @@ HISTORY_PAGE = 60
 @patient_required
 def new_entry():
     patient = own_patient()
-    form = EntryForm()
-    if request.method == "GET":
+    kept = pending.take() if request.method == "GET" else None
+    form = EntryForm() if kept is None else EntryForm(formdata=kept)
+    if kept is not None:
+        form.warnings = {}
+    elif request.method == "GET":
         form.client_id.data = str(uuid.uuid4())
         form.observed_at.data = now().astimezone(ZoneInfo(patient.timezone)).strftime(
             LOCAL_FORMAT)
