@@ -95,7 +95,8 @@ def sign_out_everywhere():
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: _limit("INVITE_LIMIT"), methods=["POST"], deduct_when=_failed)
+# Guessing links is limited on every method; opening a real one once or twice is not.
+@limiter.limit(lambda: _limit("INVITE_LIMIT"), deduct_when=lambda r: r.status_code == 404)
 def accept_invite(token: str):
     invite = find_valid(token, now())
     if invite is None:
