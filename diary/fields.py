@@ -15,9 +15,11 @@ class _NumberText(StringField):
     message = "Please type a whole number, like 12."
 
     def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "").strip()[:20]
-        self.data = self.parse(self.raw) if self.raw else None
-        if self.raw and self.data is None:
+        text = (valuelist[0] if valuelist else "").strip()
+        self.raw = text[:20]  # shown back to correct; a number is never longer
+        # Parse all of it: parsing only the shown part would accept "12<spaces>junk".
+        self.data = self.parse(text) if text else None
+        if text and self.data is None:
             raise ValueError(self.message)
 
     def _value(self):

@@ -11,7 +11,9 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from . import units, vocab
 from .fields import DecimalTextField, MultiCheckboxField, WholeNumberField, plain_text, strip
 
-UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# \Z, not $: "$" also matches before a final newline, letting "<uuid>\n" through.
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
+CHOOSE = "Please choose one of the answers shown."
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
@@ -69,25 +71,31 @@ class EntryForm(FlaskForm):
     client_id = HiddenField(validators=[Regexp(UUID_RE, message="Please reload the page.")])
     observed_at = StringField("When", validators=[InputRequired("Please give the time.")])
     pain = RadioField("Pain now", choices=[SelectChoice(str(n)) for n in range(11)],
-                      validators=[InputRequired("Please tap a number from 0 to 10.")])
-    temp_unit = RadioField("Thermometer shows", choices=choices(vocab.TEMP_UNITS))
+                      validators=[InputRequired("Please tap a number from 0 to 10.")],
+                      invalid_choice_message="Please tap a number from 0 to 10.")
+    temp_unit = RadioField("Thermometer shows", choices=choices(vocab.TEMP_UNITS),
+                           validators=[InputRequired("Please choose °C or °F.")],
+                           invalid_choice_message="Please choose °C or °F.")
     temp_treated = DecimalTextField("Treated foot", validators=[Optional()])
     temp_other = DecimalTextField("Other foot", validators=[Optional()])
     confirm_unusual = BooleanField("I checked: the reading is right, save it")
     colour = RadioField("Colour of the treated foot", choices=choices(vocab.COLOURS),
-                        validators=[Optional()])
+                        validators=[Optional()], invalid_choice_message=CHOOSE)
     feels = RadioField("Compared with the other foot it feels", choices=choices(vocab.FEELS),
-                       validators=[Optional()])
+                       validators=[Optional()], invalid_choice_message=CHOOSE)
     walk_pain_free_min = WholeNumberField("Minutes I walked before the leg hurt",
                                           validators=[Optional()])
     walk_max_min = WholeNumberField("Minutes I walked before I had to stop",
                                     validators=[Optional()])
     did_not_walk = BooleanField("I did not walk today")
-    swelling = RadioField("Swelling", choices=choices(vocab.SWELLING), validators=[Optional()])
+    swelling = RadioField("Swelling", choices=choices(vocab.SWELLING), validators=[Optional()],
+                          invalid_choice_message=CHOOSE)
     sweating = RadioField("Sweating of the treated foot", choices=choices(vocab.SWEATING),
-                          validators=[Optional()])
+                          validators=[Optional()], invalid_choice_message=CHOOSE)
+    # A fixed message: the default one repeats the (possibly hostile) value sent.
     side_effects = MultiCheckboxField("Since the block I have had",
-                                      choices=choices(vocab.SIDE_EFFECTS))
+                                      choices=choices(vocab.SIDE_EFFECTS),
+                                      invalid_choice_message="Please tick only the answers shown.")
     rescue_medication = BooleanField("I took extra pain medicine since my last entry")
     notes = TextAreaField("Anything else (optional)", validators=[
         Optional(), Length(max=units.NOTES_MAX,
@@ -102,7 +110,9 @@ class EntryForm(FlaskForm):
         ok = self.validate()
         when = self.local_time(tz)
         if when is None:
-            self.observed_at.errors = [*self.observed_at.errors, "Please give a date and time."]
+            if not self.observed_at.errors:  # "Please give the time." says it already
+                self.observed_at.errors = [*self.observed_at.errors,
+                                           "Please give a date and time."]
             ok = False
         elif (msg := units.check_observed_at(when, now, record_created)):
             self.observed_at.errors = [*self.observed_at.errors, msg]
@@ -134,8 +144,11 @@ class EntryForm(FlaskForm):
         return ok
 
     def local_time(self, tz: str) -> datetime | None:
+        text = (self.observed_at.data or "").strip()
+        if not text.isascii():  # strptime's %Y would read other scripts' digits
+            return None
         try:
-            naive = datetime.strptime((self.observed_at.data or "").strip(), LOCAL_FORMAT)
+            naive = datetime.strptime(text, LOCAL_FORMAT)
         except ValueError:
             return None
         return naive.replace(tzinfo=ZoneInfo(tz))
