@@ -84,11 +84,13 @@ def tune_sqlite(engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import auth, clinic, errors, patient
+    from .views import auth, blocks, clinic, errors, patient, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(patient.bp)
     app.register_blueprint(clinic.bp)
+    app.register_blueprint(blocks.bp)
+    app.register_blueprint(settings.bp)
     errors.register(app)
 
 

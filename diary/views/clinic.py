@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import audit, invites, vocab
 from ..extensions import db
 from ..forms import ConfirmForm, PatientForm
-from ..models import Entry, Patient
+from ..models import Block, Entry, Patient
 from ..qr import qr_svg
 from ..security import clinician_required, now, patient_or_404, patients_of
 
@@ -68,7 +68,10 @@ def patient(patient_id: int):
     rows = list(db.session.scalars(
         sa.select(Entry).where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
         .order_by(Entry.observed_at.desc()).limit(ENTRY_PAGE)))
-    return render_template("clinic/patient.html", patient=patient, entries=rows,
+    blocks = list(db.session.scalars(
+        sa.select(Block).where(Block.patient_id == patient.id, Block.deleted_at.is_(None))
+        .order_by(Block.performed_at.desc())))
+    return render_template("clinic/patient.html", patient=patient, entries=rows, blocks=blocks,
                            tz=ZoneInfo(patient.timezone), vocab=vocab, form=ConfirmForm())
 
 

@@ -1,0 +1,48 @@
+"""Recording, changing and deleting blocks, each with its audit event in one transaction."""
+
+from . import audit
+from .extensions import db
+from .models import Block, Patient, utcnow
+
+CONTENT = ("performed_at", "utc_offset_min", "side", "kind", "level", "agent", "volume_ml",
+           "long_acting", "pre_pain",
+           "temp_treated_pre_c", "temp_treated_5_c", "temp_treated_10_c", "temp_treated_15_c",
+           "temp_treated_20_c", "temp_treated_30_c",
+           "temp_other_pre_c", "temp_other_5_c", "temp_other_10_c", "temp_other_15_c",
+           "temp_other_20_c", "temp_other_30_c",
+           "somatic_spread", "sedation", "confirmed_other_means", "notes")
+
+
+def snapshot(block: Block) -> dict:
+    return {k: getattr(block, k) for k in CONTENT}
+
+
+def create(patient: Patient, values: dict, user) -> Block:
+    block = Block(patient_id=patient.id, recorded_by=user.id, **values)
+    db.session.add(block)
+    db.session.flush()
+    audit.record("block.create", "block", block.id, patient_id=patient.id,
+                 after=snapshot(block), actor=user)
+    db.session.commit()
+    return block
+
+
+def update(block: Block, values: dict, user) -> bool:
+    """Apply the new values; False (and nothing written) when nothing changed."""
+    before = snapshot(block)
+    if all(before[k] == values[k] for k in CONTENT):
+        return False
+    for k in CONTENT:
+        setattr(block, k, values[k])
+    block.updated_at = utcnow()
+    audit.record("block.update", "block", block.id, patient_id=block.patient_id,
+                 before=before, after=snapshot(block), actor=user)
+    db.session.commit()
+    return True
+
+
+def soft_delete(block: Block, user) -> None:
+    block.deleted_at = utcnow()
+    audit.record("block.delete", "block", block.id, patient_id=block.patient_id,
+                 before={"deleted_at": None}, after={"deleted_at": block.deleted_at}, actor=user)
+    db.session.commit()
