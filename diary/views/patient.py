@@ -85,16 +85,21 @@ def history():
     tz = ZoneInfo(patient.timezone)
     query = (sa.select(Entry)
              .where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
-             .order_by(Entry.observed_at.desc()).limit(HISTORY_PAGE + 1))
+             .order_by(Entry.observed_at.desc(), Entry.id.desc()).limit(HISTORY_PAGE + 1))
     before = _cursor(request.args.get("before"))
     if before is not None:
-        query = query.where(Entry.observed_at < before)
+        # The id breaks ties: entries of the same minute may straddle two pages.
+        query = query.where(sa.or_(
+            Entry.observed_at < before,
+            sa.and_(Entry.observed_at == before,
+                    Entry.id < request.args.get("before_id", "")[:36])))
     rows = list(db.session.scalars(query))
-    older = rows[HISTORY_PAGE - 1].observed_at if len(rows) > HISTORY_PAGE else None
+    last = rows[HISTORY_PAGE - 1] if len(rows) > HISTORY_PAGE else None
     days = [(day, list(items)) for day, items in
             groupby(rows[:HISTORY_PAGE], key=lambda e: e.observed_at.astimezone(tz).date())]
     return render_template("patient/history.html", patient=patient, days=days, tz=tz,
-                           older=older, vocab=vocab, form=ConfirmForm())
+                           older=last and last.observed_at, older_id=last and last.id,
+                           vocab=vocab, form=ConfirmForm())
 
 
 @bp.get("/account")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from diary.extensions import db
-from diary.models import AuditEvent, Entry
+from diary.models import AuditEvent, Entry, Patient, User
 from tests.conftest import input_value
 
 # A summer Sunday: London is on BST (UTC+1), Auckland on NZST (UTC+12).
@@ -113,3 +113,21 @@ def audit_json(app) -> str:
 def new_id() -> str:
     return str(uuid.uuid4())
 
+
+
+def add_entry(app, patient_id: int, observed_at: datetime, pain: int = 5, **values) -> str:
+    """An entry written straight to the database (as if the patient had saved it)."""
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        entry = Entry(patient_id=patient_id, observed_at=observed_at, pain=pain,
+                      entered_by=patient.user_id or patient.clinician_id,
+                      utc_offset_min=int(observed_at.utcoffset().total_seconds() // 60),
+                      **values)
+        db.session.add(entry)
+        db.session.commit()
+        return entry.id
+
+
+def user_id(app, email: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(User.id).where(User.email == email))
