@@ -80,8 +80,9 @@ def end_session() -> None:
     ls = getattr(current_user, "login_session", None)
     if ls is not None:
         ls.ended_at = now()
-    logout_user()
+    # Clear first: logout_user leaves a note in the session to delete the remember cookie.
     session.clear()
+    logout_user()
 
 
 def end_all_sessions(user: User) -> int:

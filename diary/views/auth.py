@@ -1,5 +1,7 @@
 """Signing in and out, and accepting an invite."""
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -65,11 +67,16 @@ def _limit(name: str) -> str:
 
 
 def _safe_next() -> str | None:
+    """Only a local path: never send someone signing in to another site."""
     target = request.args.get("next", "")
-    # Only a local path: never send someone signing in to another site.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    # Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and read "\\"
+    # as "/"; a newline would also break the Location header. Refuse them all.
+    if not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.post("/sign-out")
