@@ -1,9 +1,13 @@
 """What a patient's diary says about each block (shared/CLINICAL.md §3). Plain Python.
 
 The web layer turns database rows into `EntryRecord` / `BlockRecord`, calls `analyse_patient`
-and shows the numbers; nothing here knows about Flask or the database. The per-block maths
-lives in `diary.relief`; this module holds the inputs, the settings and the patient-level rules
-(repeat timing, series review, block frequency, patient-list statuses).
+and shows the numbers; nothing here knows about Flask or the database. This module holds the
+inputs, the settings, the patient-list statuses and the one entry point; the rules live in
+
+- `diary.relief`: the diary index, baseline (B0, B7), relief curve, durations, prolonged response;
+- `diary.verdict`: technical success, peak relief in the window, verdict and its explanation;
+- `diary.signs`: temperature asymmetry and walking times;
+- `diary.repeat`: repeat timing, projected date, series review, block frequency.
 
 The app flags and charts; the consultant decides. Where CLINICAL.md is silent we chose:
 
@@ -30,7 +34,6 @@ The app flags and charts; the consultant decides. Where CLINICAL.md is silent we
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -38,16 +41,10 @@ from zoneinfo import ZoneInfo
 
 from diary import vocab
 
-# relief.py imports this module only for type hints, so importing it here is not circular.
-from diary.relief import (
-    Asymmetry,
-    BlockAnalysis,
-    DailyMean,
-    DiaryIndex,
-    analyse_block,
-    asymmetry,
-    fmt_date,
-)
+# These import this module only for type hints, so importing them here is not circular.
+from diary.relief import BlockAnalysis, DailyMean, DiaryIndex, analyse_block
+from diary.repeat import frequency, projected, repeat, series_review
+from diary.signs import Asymmetry, asymmetry
 
 
 @dataclass(frozen=True)
@@ -86,12 +83,13 @@ SETTING_LIMITS: dict[str, tuple] = {
     "temp_rise_confirmed_c": (0.5, 5.0, "Foot warming that confirms the block took", "°C"),
     "temp_rise_equivocal_c": (0.1, 5.0, "Foot warming counted as equivocal (below: not confirmed)",
                               "°C"),
-    "temp_absolute_c": (28.0, 37.0, "Foot temperature that confirms the block however little it rose",
-                        "°C"),
+    "temp_absolute_c": (28.0, 37.0, "Foot temperature that confirms the block however little it "
+                        "rose", "°C"),
     "temp_rise_within_min": (5, 30, "Minutes after the block the temperature rules look at", "min"),
     "use_differential_rise": (False, True, "Also confirm when the treated foot warms more than the "
                               "other foot by the amount below", ""),
-    "differential_rise_c": (0.5, 5.0, "Treated-foot rise minus other-foot rise that confirms", "°C"),
+    "differential_rise_c": (0.5, 5.0, "Treated-foot rise minus other-foot rise that confirms",
+                            "°C"),
     "baseline_days": (3, 14, "Days of diary before the block used for the baseline (B7)", "days"),
     "baseline_min_days": (1, 14, "Fewest diary days behind B7 before it is called thin", "days"),
     "low_baseline": (1, 10, "Baseline pain below which relief is hard to show", "/10"),
@@ -196,7 +194,8 @@ class Settings:
                  ("back_to_baseline_pct", "dur30_pct"),
                  ("dur30_pct", "dur50_pct")]
         for low, high in pairs:
-            if low not in errors and high not in errors and getattr(self, low) > getattr(self, high):
+            both_valid = low not in errors and high not in errors
+            if both_valid and getattr(self, low) > getattr(self, high):
                 errors[low] = f"must not be more than {SETTING_LIMITS[high][2].lower()}"
         if errors:
             raise SettingsError(errors)
@@ -215,9 +214,13 @@ class Settings:
                 values[f.name] = _coerce(d[f.name], type(f.default))
             except (TypeError, ValueError):
                 errors[f.name] = "is not a valid value"
+        try:
+            settings = cls(**values)
+        except SettingsError as err:
+            raise SettingsError({**err.errors, **errors}) from None
         if errors:
             raise SettingsError(errors)
-        return cls(**values)
+        return settings
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -298,7 +301,9 @@ def analyse_patient(entries: Iterable[EntryRecord], blocks: Iterable[BlockRecord
     entries = list(entries)
     blocks = sorted(blocks, key=lambda b: (b.performed_at, b.id))
     for e in entries:
-        _check_entry(e)
+        # Inlined: this loop runs once per entry of a possibly ten-year diary.
+        if e.observed_at.tzinfo is None or type(e.pain) is not int or not 0 <= e.pain <= 10:
+            _check_entry(e)
     for b in blocks:
         _check_block(b)
 
@@ -311,18 +316,18 @@ def analyse_patient(entries: Iterable[EntryRecord], blocks: Iterable[BlockRecord
 
     done = [a for a in analyses if not a.planned]
     planned = [a for a in analyses if a.planned]
-    repeat_due, repeat_reason = _repeat(done, planned, index, s, now)
-    projected, projected_reason = _projected(done)
-    review_reasons = _series_review(done, s)
-    la_count, freq_reason = _frequency(analyses, s, now)
+    repeat_due, repeat_reason = repeat(done, planned, index, s, now)
+    projected_date, projected_reason = projected(done)
+    review_reasons = series_review(done, s)
+    la_count, freq_reason = frequency(analyses, s, now)
     last_entry_at = index.times[-1] if index.times else None
     statuses = _statuses(done, planned, repeat_due, bool(review_reasons), last_entry_at,
                          index, s, now)
     return PatientAnalysis(
         tz=tz, now=now, settings=s, blocks=analyses, daily_means=index.daily_means(),
-        asymmetry=asymmetry(index.entries, block_times, s, index.zone),
+        asymmetry=asymmetry(index, block_times, s),
         repeat_due=repeat_due, repeat_reason=repeat_reason,
-        projected_repeat_date=projected, projected_repeat_reason=projected_reason,
+        projected_repeat_date=projected_date, projected_repeat_reason=projected_reason,
         series_review=bool(review_reasons), series_review_reasons=review_reasons,
         frequency_warning=la_count > s.max_la_blocks_12m, frequency_reason=freq_reason,
         la_blocks_12m=la_count, last_entry_at=last_entry_at, statuses=statuses)
@@ -347,104 +352,20 @@ def _check_block(b: BlockRecord) -> None:
         raise ValueError(f"block {b.id}: pre_pain must be 0-10, got {b.pre_pain!r}")
 
 
-# ------------------------------------------------------------------------ patient-level rules
-
-def _repeat(done: list[BlockAnalysis], planned: list[BlockAnalysis], index: DiaryIndex,
-            s: Settings, now: datetime) -> tuple[bool, str]:
-    if not done:
-        return False, "Not due: no block has been done yet."
-    last = done[-1]
-    when = fmt_date(last.local_date)
-    if planned:
-        return False, f"Not due: the next block is already booked for {fmt_date(planned[0].local_date)}."
-    if last.pending:
-        return False, f"Not due: the window of the block on {when} is still open."
-    if last.verdict != "positive" and not last.prolonged.present:
-        return False, (f"Not due: the block on {when} was {last.verdict}, not positive, "
-                       "and gave no prolonged relief.")
-    d = last.duration
-    if not d.waned:
-        so_far = f" (still relieved on day {d.days_so_far})" if d.days_so_far else ""
-        return False, f"Not due: relief from the block on {when} has not waned yet{so_far}."
-    days_since = (now.astimezone(index.zone).date() - last.local_date).days
-    if days_since < s.repeat_min_days:
-        return False, (f"Not due yet: relief from the block on {when} waned on day {d.dur30}, but "
-                       f"only {days_since} days have passed (at least {s.repeat_min_days}).")
-    good = "positive" if last.verdict == "positive" else "followed by prolonged relief"
-    return True, (f"Repeat due: the block on {when} was {good}, relief waned on day {d.dur30} "
-                  f"and {days_since} days have passed (at least {s.repeat_min_days}).")
-
-
-def _projected(done: list[BlockAnalysis]) -> tuple[date | None, str]:
-    if not done:
-        return None, "No block has been done yet."
-    last = done[-1]
-    kind = vocab.BLOCK_KINDS[last.kind].lower()
-    durations = [a.duration.dur30 for a in done[:-1]
-                 if a.kind == last.kind and a.duration.dur30 is not None]
-    if not durations:
-        return None, (f"No earlier {kind} block with a known time until relief waned, "
-                      "so no date can be projected.")
-    median = statistics.median(durations)
-    # Rounded down: better to review a day early than after the relief has gone.
-    projected = last.local_date + timedelta(days=math.floor(median))
-    n = len(durations)
-    return projected, (f"{fmt_date(projected)}: the block on {fmt_date(last.local_date)} plus the "
-                       f"median time until relief waned ({median:g} days) of {n} earlier "
-                       f"{kind} block{'s' if n != 1 else ''}.")
-
-
-def _series_review(done: list[BlockAnalysis], s: Settings) -> list[str]:
-    reasons = []
-    finished = [a for a in done if not a.pending]
-    if finished:
-        same = [a for a in finished if a.kind == finished[-1].kind]
-        current = same[-1]
-        if current.duration.dur30 is None:
-            prev = same[-2] if len(same) > 1 else None
-            # A block still relieved beyond the last one's duration has already lengthened.
-            outlasted = (prev is not None and prev.duration.dur30 is not None
-                         and current.duration.days_so_far is not None
-                         and current.duration.days_so_far > prev.duration.dur30)
-            same = [] if outlasted else same[:-1]
-        tail = same[-(s.series_no_lengthening + 1):]
-        durs = [a.duration.dur30 for a in tail]
-        if (len(tail) == s.series_no_lengthening + 1 and None not in durs
-                and all(b <= a for a, b in zip(durs, durs[1:], strict=False))):
-            shown = " → ".join(str(d) for d in durs)
-            reasons.append(f"Relief did not last longer over {s.series_no_lengthening} successive "
-                           f"blocks (days until relief waned: {shown}).")
-    la = [a for a in finished if a.diagnostic]
-    tail = la[-s.series_blocks_without_positive:]
-    if (len(tail) == s.series_blocks_without_positive
-            and not any(a.verdict == "positive" or a.prolonged.present for a in tail)):
-        shown = ", ".join(f"{fmt_date(a.local_date)} {a.verdict}" for a in tail)
-        reasons.append(f"{len(tail)} local-anaesthetic blocks in a row without a positive "
-                       f"response ({shown}).")
-    return reasons
-
-
-def _frequency(analyses: list[BlockAnalysis], s: Settings, now: datetime) -> tuple[int, str]:
-    la = [a for a in analyses if a.diagnostic]
-    recent_from = now - timedelta(days=365)
-    best, best_end, start = 0, None, 0
-    for end, a in enumerate(la):
-        while la[start].block.performed_at <= a.block.performed_at - timedelta(days=365):
-            start += 1
-        count = end - start + 1
-        if a.block.performed_at >= recent_from and count > best:
-            best, best_end = count, a
-    if best_end is None:
-        return 0, "No local-anaesthetic blocks in the last 12 months."
-    verdict = (f"more than {s.max_la_blocks_12m}" if best > s.max_la_blocks_12m
-               else f"the limit is {s.max_la_blocks_12m}")
-    return best, (f"{best} local-anaesthetic block{'s' if best != 1 else ''} in the 12 months to "
-                  f"{fmt_date(best_end.local_date)} ({verdict}).")
-
-
 def _statuses(done: list[BlockAnalysis], planned: list[BlockAnalysis], repeat_due: bool,
               series_review: bool, last_entry_at: datetime | None, index: DiaryIndex,
               s: Settings, now: datetime) -> list[str]:
+    """Short codes for the patient list, in STATUS_LABELS order:
+
+    - repeat_due, series_review: as decided in diary.repeat;
+    - relief_waning: the last block gave >= dur50_pct relief on some day, has since fallen
+      below it (dur50 reached), is not back to baseline, and no repeat is due yet;
+    - awaiting_block_day_readings: the last block's window has opened and holds fewer than
+      positive_consecutive readings, until 24 h after the window's end;
+    - no_recent_entries: no entry in the last no_recent_entries_days days, or none at all;
+    - thin_baseline: the next booked block's baseline is thin so far or, with none booked,
+      the last block's, for the 4 weeks of daily follow-up after it.
+    """
     found = set()
     if repeat_due:
         found.add("repeat_due")
