@@ -84,9 +84,11 @@ def tune_sqlite(engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import auth, blocks, clinic, errors, patient, settings
+    from .views import audit_log, auth, blocks, clinic, errors, mfa, patient, settings
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(mfa.bp)
+    app.register_blueprint(audit_log.bp)
     app.register_blueprint(patient.bp)
     app.register_blueprint(clinic.bp)
     app.register_blueprint(blocks.bp)
