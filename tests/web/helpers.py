@@ -131,3 +131,10 @@ def add_entry(app, patient_id: int, observed_at: datetime, pain: int = 5, **valu
 def user_id(app, email: str) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(User.id).where(User.email == email))
+
+
+def every_table(app) -> dict:
+    """Every row of every table: to show that a refused request wrote nothing at all."""
+    with app.app_context():
+        return {t.name: db.session.execute(sa.select(t).order_by(*t.primary_key.columns)).all()
+                for t in db.metadata.sorted_tables}

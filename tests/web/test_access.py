@@ -1,0 +1,186 @@
+"""Who may open what: patient A vs B, clinician X vs Y, anonymous. Not yours is 404."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from diary.extensions import db
+from diary.models import Block
+from tests.conftest import input_value, sign_in
+from tests.web.helpers import FULL_ENTRY, add_entry, every_table
+
+pytestmark = pytest.mark.usefixtures("fixed_now")
+
+A, B, C = "a@home.example", "b@home.example", "c@home.example"
+X, Y = "x@clinic.example", "y@clinic.example"
+HOME = {A: "/diary/history", B: "/diary/history", C: "/diary/history", X: "/clinic/",
+        Y: "/clinic/", None: "/sign-in"}
+
+
+@pytest.fixture
+def town(app, world):
+    """Clinician X has patients A and B; clinician Y has patient C. Each has an entry."""
+    x = world.clinician(X, "Dr X")
+    y = world.clinician(Y, "Dr Y")
+    ids = {"pA": world.patient(x, "Alice", A), "pB": world.patient(x, "Bob", B),
+           "pC": world.patient(y, "Carol", C)}
+    when = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
+    for p in ("A", "B", "C"):
+        ids["e" + p] = add_entry(app, ids["p" + p], when, notes=f"entry of {p}")
+    with app.app_context():
+        for p, clinician in (("A", x), ("C", y)):
+            block = Block(patient_id=ids["p" + p], performed_at=when, side="left",
+                          kind="diagnostic_la", recorded_by=clinician)
+            db.session.add(block)
+            db.session.flush()
+            ids["b" + p] = block.id
+        db.session.commit()
+    return ids
+
+
+def client_for(app, who):
+    client = app.test_client()
+    if who is not None:
+        assert sign_in(client, who).status_code == 302
+    return client
+
+
+def token_of(client, who) -> str:
+    return input_value(client.get(HOME[who]).get_data(as_text=True), "csrf_token")
+
+
+# (who, method, url, expected status) — every route that takes an id, every kind of visitor.
+MATRIX = [
+    (A, "GET", "/diary/entries/{eA}/edit", 200),
+    (A, "GET", "/diary/entries/{eA}/delete", 200),
+    (A, "GET", "/diary/entries/{eB}/edit", 404),
+    (A, "GET", "/diary/entries/{eB}/delete", 404),
+    (A, "POST", "/diary/entries/{eB}/edit", 404),
+    (A, "POST", "/diary/entries/{eB}/delete", 404),
+    (A, "GET", "/diary/entries/{eC}/edit", 404),
+    (A, "POST", "/diary/entries/{eC}/delete", 404),
+    (B, "GET", "/diary/entries/{eA}/edit", 404),
+    (B, "POST", "/diary/entries/{eA}/edit", 404),
+    (B, "POST", "/diary/entries/{eA}/delete", 404),
+    (X, "GET", "/diary/entries/{eA}/edit", 404),  # the owning clinician: not a diary page
+    (X, "POST", "/diary/entries/{eA}/edit", 404),
+    (X, "POST", "/diary/entries/{eA}/delete", 404),
+    (None, "GET", "/diary/entries/{eA}/edit", 302),
+    (None, "GET", "/diary/entries/{eA}/delete", 302),
+    (None, "POST", "/diary/entries/{eA}/edit", 302),
+    (None, "POST", "/diary/entries/{eA}/delete", 302),
+    (X, "GET", "/clinic/patients/{pA}", 200),
+    (X, "GET", "/clinic/patients/{pB}", 200),
+    (X, "GET", "/clinic/patients/{pC}", 404),
+    (Y, "GET", "/clinic/patients/{pA}", 404),
+    (Y, "GET", "/clinic/patients/{pC}", 200),
+    (A, "GET", "/clinic/patients/{pA}", 404),  # patients never see clinic pages
+    (None, "GET", "/clinic/patients/{pA}", 302),
+    (X, "POST", "/clinic/patients/{pA}/invite", 200),
+    (X, "POST", "/clinic/patients/{pC}/invite", 404),
+    (Y, "POST", "/clinic/patients/{pA}/invite", 404),
+    (A, "POST", "/clinic/patients/{pA}/invite", 404),
+    (None, "POST", "/clinic/patients/{pA}/invite", 302),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "url", "status"), MATRIX,
+                         ids=[f"{w and w[0]}-{m}-{u}" for w, m, u, _ in MATRIX])
+def test_access_matrix(app, town, who, method, url, status):
+    client = client_for(app, who)
+    url = url.format(**town)
+    before = every_table(app)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        data = {**FULL_ENTRY, "client_id": town["eA"], "observed_at": "2025-06-15T10:00",
+                "csrf_token": token_of(client, who)}
+        response = client.post(url, data=data)
+    assert response.status_code == status
+    if status == 302:
+        assert response.headers["Location"].startswith("/sign-in?next=")
+    if status == 404:
+        assert "There is nothing here, or it is not yours to see." in response.get_data(
+            as_text=True)
+    if status != 200:
+        assert every_table(app) == before
+
+
+@pytest.mark.parametrize(("who", "mine", "theirs", "missing"), [
+    (A, "/diary/entries/{eA}/edit", "/diary/entries/{eB}/edit",
+     "/diary/entries/00000000-0000-4000-8000-000000000000/edit"),
+    (X, "/clinic/patients/{pA}", "/clinic/patients/{pC}", "/clinic/patients/987654"),
+])
+def test_not_yours_looks_exactly_like_not_there(app, town, who, mine, theirs, missing):
+    client = client_for(app, who)
+    assert client.get(mine.format(**town)).status_code == 200
+    a = client.get(theirs.format(**town))
+    b = client.get(missing)
+    assert a.status_code == b.status_code == 404
+    assert a.get_data() == b.get_data()
+
+
+@pytest.mark.parametrize("url", ["/clinic/", "/clinic/patients/new"])
+def test_patients_cannot_open_clinic_pages(app, town, url):
+    assert client_for(app, A).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/diary/", "/diary/history", "/diary/account"])
+def test_clinicians_cannot_open_diary_pages(app, town, url):
+    assert client_for(app, X).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/clinic/", "/clinic/patients/new", "/diary/",
+                                 "/diary/history", "/diary/account"])
+def test_anonymous_is_sent_to_sign_in(app, town, url):
+    response = client_for(app, None).get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+def test_clinicians_list_only_their_own_patients(app, town):
+    listing = client_for(app, X).get("/clinic/").get_data(as_text=True)
+    assert "Alice" in listing and "Bob" in listing and "Carol" not in listing
+    listing = client_for(app, Y).get("/clinic/").get_data(as_text=True)
+    assert "Carol" in listing and "Alice" not in listing
+
+
+def test_a_patients_history_holds_only_their_entries(app, town):
+    html = client_for(app, B).get("/diary/history").get_data(as_text=True)
+    assert "entry of B" in html and "entry of A" not in html and "entry of C" not in html
+
+
+ID_ARGS = {"patient_id": ("pA", "pC"), "entry_id": ("eA", "eC"), "block_id": ("bA", "bC")}
+
+
+def test_every_route_with_an_id_is_guarded(app, town):
+    """Routes added later that take a patient, entry or block id answer 404 to strangers."""
+    stranger = {"entry_id": client_for(app, B), "patient_id": client_for(app, Y),
+                "block_id": client_for(app, Y)}
+    anonymous = client_for(app, None)
+    before = every_table(app)
+    checked = []
+    for rule in app.url_map.iter_rules():
+        args = rule.arguments & set(ID_ARGS)
+        if not args or rule.arguments - set(ID_ARGS):
+            continue
+        values = {arg: town[ID_ARGS[arg][0]] for arg in args}
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **values)
+        client = stranger[sorted(args)[0]]
+        who = B if client is stranger["entry_id"] else Y
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token_of(client, who)})
+            assert response.status_code == 404, (rule.rule, method, response.status_code)
+            anon = anonymous.get(url) if method == "GET" else anonymous.post(
+                url, data={"csrf_token": token_of(anonymous, None)})
+            assert anon.status_code == 302, (rule.rule, method, anon.status_code)
+            checked.append((rule.rule, method))
+    assert len(checked) >= 6
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Block.id))) == 2
+    assert every_table(app) == before

@@ -1,0 +1,115 @@
+"""Every POST needs the form's CSRF token; without it nothing is written."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.conftest import input_value, sign_in
+from tests.web.helpers import FULL_ENTRY, add_entry, every_table
+
+pytestmark = pytest.mark.usefixtures("fixed_now")
+
+# The new-entry form is the one exception: what was typed is kept for the patient to check
+# and save again (diary/pending.py), instead of a 400 that would lose it. It saves nothing.
+RESCUED = {"patient.new_entry"}
+
+
+@pytest.fixture
+def scene(app, client, world):
+    """A clinician and a joined patient with an entry, and a fresh invite for a newcomer."""
+    world.clinician_id = world.clinician()
+    world.patient_id = world.patient(world.clinician_id, email="pat@home.example")
+    world.newcomer = world.patient(world.clinician_id, name="New")
+    world.entry = add_entry(app, world.patient_id, datetime(2025, 6, 15, 9, 0, tzinfo=UTC))
+    clinic = app.test_client()
+    sign_in(clinic, "dr@clinic.example")
+    page = clinic.get(f"/clinic/patients/{world.newcomer}").get_data(as_text=True)
+    html = clinic.post(f"/clinic/patients/{world.newcomer}/invite",
+                       data={"csrf_token": input_value(page, "csrf_token")}).get_data(as_text=True)
+    world.invite = html.split("http://localhost/invite/")[1].split("<")[0]
+    return world
+
+
+def _as(app, who):
+    client = app.test_client()
+    if who != "anonymous":
+        assert sign_in(client, who).status_code == 302
+    return client
+
+
+ROUTES = [  # (who posts, url, form fields a real browser would send)
+    ("anonymous", "/sign-in", {"email": "pat@home.example", "password": "correct horse battery"}),
+    ("anonymous", "/invite/{invite}", {"email": "new@home.example", "password": "x" * 12,
+                                       "confirm": "x" * 12}),
+    ("pat@home.example", "/sign-out", {}),
+    ("pat@home.example", "/sign-out-everywhere", {}),
+    ("pat@home.example", "/diary/entries/{entry}/edit",
+     {**FULL_ENTRY, "client_id": "{entry}", "observed_at": "2025-06-15T10:00"}),
+    ("pat@home.example", "/diary/entries/{entry}/delete", {}),
+    ("dr@clinic.example", "/clinic/patients/new",
+     {"display_name": "Sneaky", "treated_side": "left", "condition": "crps", "temp_unit": "C",
+      "timezone": "Europe/London"}),
+    ("dr@clinic.example", "/clinic/patients/{newcomer}/invite", {}),
+    ("dr@clinic.example", "/sign-out", {}),
+]
+
+
+@pytest.mark.parametrize("bad_token", [None, "", "not-a-token", "other-session"])
+@pytest.mark.parametrize(("who", "url", "fields"), ROUTES, ids=[r[1] for r in ROUTES])
+def test_post_without_a_valid_token_is_refused_and_writes_nothing(
+        app, scene, who, url, fields, bad_token):
+    fill = {"invite": scene.invite, "entry": scene.entry, "newcomer": scene.newcomer}
+    client = _as(app, who)
+    data = {k: (v.format(**fill) if isinstance(v, str) else v) for k, v in fields.items()}
+    if bad_token == "other-session":  # a real token, but of someone else's session
+        other = app.test_client()
+        data["csrf_token"] = input_value(other.get("/sign-in").get_data(as_text=True),
+                                         "csrf_token")
+    elif bad_token is not None:
+        data["csrf_token"] = bad_token
+    before = every_table(app)
+
+    response = client.post(url.format(**fill), data=data)
+
+    assert response.status_code == 400
+    assert "Something went wrong with that request" in response.get_data(as_text=True)
+    assert every_table(app) == before
+    if who != "anonymous":  # still signed in: the refused sign-out did not happen either
+        assert client.get("/").status_code == 302
+        assert client.get(client.get("/").headers["Location"]).status_code == 200
+
+
+def test_new_entry_without_a_token_saves_nothing(app, scene):
+    client = _as(app, "pat@home.example")
+    page = client.get("/diary/").get_data(as_text=True)
+    before = every_table(app)
+    response = client.post("/diary/", data={**FULL_ENTRY,
+                                            "client_id": input_value(page, "client_id"),
+                                            "observed_at": "2025-06-15T11:00"})
+    assert response.status_code in (302, 400)
+    assert response.status_code == 400 or response.headers["Location"].endswith("/diary/")
+    assert every_table(app) == before
+
+
+def _dummy(rule) -> dict:
+    values = {"token": "x" * 20, "entry_id": str(uuid.uuid4())}
+    return {arg: values.get(arg, 1) for arg in rule.arguments}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "pat@home.example", "dr@clinic.example"])
+def test_no_post_route_goes_without_a_token(app, scene, who):
+    """Every POST route the app has, including ones added later, checks the token first."""
+    client = _as(app, who)
+    before = every_table(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in RESCUED:
+            continue
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **_dummy(rule))
+        response = client.post(url, data={"anything": "x"})
+        assert response.status_code == 400, (rule.rule, response.status_code)
+        checked += 1
+    assert checked >= 8
+    assert every_table(app) == before
