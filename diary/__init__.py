@@ -3,7 +3,7 @@
 from flask import Flask, request
 from sqlalchemy import event
 
-from . import config
+from . import config, txn
 from .extensions import csrf, db, limiter, login_manager, migrate, talisman
 
 CSP = {
@@ -77,10 +77,7 @@ def tune_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        from flask import has_request_context
-
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if txn.wants_write_lock() else "BEGIN")
 
 
 def register_blueprints(app: Flask) -> None:
@@ -93,13 +90,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clinic.bp)
     app.register_blueprint(blocks.bp)
     app.register_blueprint(settings.bp)
+    from .views import records  # CSV export and import
+    app.register_blueprint(records.bp)
     errors.register(app)
+    from . import assets  # plotly.js under its content-hashed name
+
+    assets.init_app(app)
 
 
 def register_headers(app: Flask) -> None:
     @app.after_request
     def no_store(response):
         # Health data: nothing dynamic may sit in a shared or browser cache.
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "assets.plotly"):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -72,6 +72,15 @@ def record(action: str, object_type: str, object_id=None, *, patient_id=None,
     return ev
 
 
+def record_view(action: str, object_type: str, object_id=None, *, patient_id=None) -> None:
+    """Audit a read (a chart viewed, a file exported) in a write transaction of its own."""
+    from .txn import start_writing
+
+    start_writing()
+    record(action, object_type, object_id, patient_id=patient_id)
+    db.session.commit()
+
+
 def verify_chain() -> tuple[int, int | None]:
     """Walk the chain; return (events checked, id of the first broken event or None)."""
     prev, count = GENESIS, 0

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, redirect, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from . import pending
+from . import pending, txn
 from .extensions import db, login_manager
 from .models import Block, Entry, LoginSession, Patient, User
 
@@ -40,13 +40,14 @@ def load_user(user_key: str) -> User | None:
     if ls is None or not ls.user.active:
         return None
     t = now()
-    if ls.user.is_clinician and _expired(ls, t):
-        ls.ended_at = t
+    expired = ls.user.is_clinician and _expired(ls, t)
+    if expired or t - ls.last_seen_at > timedelta(seconds=60):
+        txn.start_writing()
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == ls.id).values(
+            **({"ended_at": t} if expired else {"last_seen_at": t})))
         db.session.commit()
-        return None
-    if t - ls.last_seen_at > timedelta(seconds=60):
-        ls.last_seen_at = t
-        db.session.commit()
+        if expired:
+            return None
     ls.token = token
     ls.user.login_session = ls
     return ls.user
