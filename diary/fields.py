@@ -58,3 +58,10 @@ def plain_text(form, field):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def one_newline(value):
+    """CRLF (and a lone CR) to LF, as the patient's browser counted them."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value

@@ -9,7 +9,8 @@ from wtforms import (BooleanField, HiddenField, PasswordField, RadioField,
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from . import units, vocab
-from .fields import DecimalTextField, MultiCheckboxField, WholeNumberField, plain_text, strip
+from .fields import (DecimalTextField, MultiCheckboxField, WholeNumberField, one_newline,
+                     plain_text, strip)
 
 # \Z, not $: "$" also matches before a final newline, letting "<uuid>\n" through.
 UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
@@ -97,7 +98,8 @@ class EntryForm(FlaskForm):
                                       choices=choices(vocab.SIDE_EFFECTS),
                                       invalid_choice_message="Please tick only the answers shown.")
     rescue_medication = BooleanField("I took extra pain medicine since my last entry")
-    notes = TextAreaField("Anything else (optional)", validators=[
+    # Browsers count a line break as one character against maxlength but send it as CRLF.
+    notes = TextAreaField("Anything else (optional)", filters=[one_newline], validators=[
         Optional(), Length(max=units.NOTES_MAX,
                            message=f"Please keep notes under {units.NOTES_MAX} characters."),
         plain_text])

@@ -218,6 +218,14 @@ def test_hostile_text_in_a_number_field_is_shown_back_escaped(as_patient):
     assert input_value(html, "temp_treated") == "&#34;&gt;&lt;b&gt;x"
 
 
+def test_a_full_note_with_line_breaks_fits(as_patient, app):
+    # The browser's maxlength counts each line break once, but sends it as CRLF (two).
+    note = "\r\n".join(["x" * 99] * 10)
+    assert len(note.replace("\r\n", "\n")) == 999 and len(note) > 1000
+    assert post_entry(as_patient, pain="5", notes=note).status_code == 302
+    assert entries(app)[0].notes == note.replace("\r\n", "\n")
+
+
 def test_pain_free_longer_than_maximal_is_refused(as_patient, app):
     html = post_entry(as_patient, **{**FULL_ENTRY, "walk_pain_free_min": "30",
                                      "walk_max_min": "20"}).get_data(as_text=True)
