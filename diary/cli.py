@@ -4,10 +4,11 @@ import click
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask.cli import AppGroup
+from werkzeug.datastructures import MultiDict
 
 from . import audit, demo, invites, vocab
 from .extensions import db
-from .forms import TIMEZONES
+from .forms import TIMEZONES, ClinicianForm, PatientForm
 from .models import Patient, User
 from .security import now
 
@@ -18,18 +19,28 @@ def register_cli(app) -> None:
     app.cli.add_command(diary)
 
 
+def _checked(form_class, **values):
+    """Validate command-line values with the web form's rules; refuse with its messages."""
+    form = form_class(formdata=MultiDict(values), meta={"csrf": False})
+    if not form.validate():
+        raise click.UsageError(" ".join(f"{form[name].label.text}: {' '.join(msgs)}"
+                                        for name, msgs in form.errors.items()))
+    return form
+
+
 @diary.command("create-clinician")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_clinician(email: str, name: str, password: str) -> None:
     """Create a clinician account."""
-    email = email.strip().lower()
+    form = _checked(ClinicianForm, email=email, name=name)
+    email, name = form.email.data.lower(), form.name.data
     if len(password) < 10:
         raise click.UsageError("The password needs at least 10 characters.")
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise click.UsageError(f"An account for {email} already exists.")
-    user = User(email=email, name=name.strip(), role="clinician")
+    user = User(email=email, name=name, role="clinician")
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -55,12 +66,15 @@ def create_patient(clinician_email, name, record, side, condition, unit, tz, bas
         raise click.UsageError(f"No clinician {clinician_email}.")
     if tz not in TIMEZONES:
         raise click.UsageError(f"Unknown time zone {tz!r}.")
+    form = _checked(PatientForm, display_name=name, record_number=record or "",
+                    treated_side=side, condition=condition, temp_unit=unit, timezone=tz)
+    name, record = form.display_name.data, form.record_number.data or None
     if record and db.session.scalar(sa.select(Patient.id).where(
             Patient.clinician_id == clinician.id, Patient.record_number == record)):
         raise click.UsageError(f"{clinician_email} already has a patient with record {record}.")
     at = now()
-    patient = Patient(clinician_id=clinician.id, display_name=name.strip(),
-                      record_number=record or None, treated_side=side, condition=condition,
+    patient = Patient(clinician_id=clinician.id, display_name=name,
+                      record_number=record, treated_side=side, condition=condition,
                       temp_unit=unit, timezone=tz, created_at=at)
     db.session.add(patient)
     db.session.flush()
@@ -68,8 +82,9 @@ def create_patient(clinician_email, name, record, side, condition, unit, tz, bas
                  actor=clinician, after={"cli": True})
     token = invites.issue(patient, clinician, at, current_app.config["INVITE_DAYS"])
     db.session.commit()
-    with current_app.test_request_context(base_url=base_url):
-        link = url_for("auth.accept_invite", token=token, _external=True)
+    with current_app.test_request_context():
+        # The path only: an external URL would take SERVER_NAME over --base-url.
+        link = base_url.rstrip("/") + url_for("auth.accept_invite", token=token)
     click.echo(f"Patient {patient.display_name} added (id {patient.id}).")
     click.echo(f"Invite link (valid {current_app.config['INVITE_DAYS']} days, works once):")
     click.echo(link)

@@ -50,6 +50,18 @@ class AcceptInviteForm(PasswordMixin, FlaskForm):
                            message="Use letters, numbers and . _ - @ only."), plain_text])
 
 
+class ClinicianForm(FlaskForm):
+    """A clinician account made on the command line, to the same rules as the web forms."""
+    email = StringField("Email", filters=[strip], validators=[
+        DataRequired("Please give an email."),
+        Length(max=254, message="Please keep the email under 254 characters."),
+        Regexp(r"^[^\s@]+@[^\s@]+\Z", message="Please give an email like name@clinic.example."),
+        plain_text])
+    name = StringField("Name", filters=[strip], validators=[
+        DataRequired("Please give a name."),
+        Length(max=120, message="Please keep the name under 120 characters."), plain_text])
+
+
 class PatientForm(FlaskForm):
     display_name = StringField("Name", filters=[strip], validators=[
         DataRequired("Please give the patient's name."), Length(max=120), plain_text])

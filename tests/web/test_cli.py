@@ -1,0 +1,245 @@
+"""`flask diary ...`: the set-up commands a clinic scripts, and the demo clinic."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from diary import demo
+from diary.extensions import db
+from diary.models import AuditEvent, Block, Entry, Invite, Patient, User
+from tests.conftest import post_form, sign_in
+from tests.web.helpers import NOW, audit_rows
+
+pytestmark = pytest.mark.usefixtures("fixed_now")
+
+GOOD_PASSWORD = "a good long password"
+
+
+def run(runner, *args, input=None):
+    return runner.invoke(args=["diary", *args], input=input)
+
+
+def clinician(runner, email="boss@clinic.example", name="Dr Boss", password=GOOD_PASSWORD):
+    return run(runner, "create-clinician", "--email", email, "--name", name,
+               "--password", password)
+
+
+def test_create_clinician_then_sign_in(runner, app, client, world):
+    result = clinician(runner, email="  Boss@Clinic.Example ")
+    assert result.exit_code == 0, result.output
+    assert "Clinician boss@clinic.example created." in result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert (user.email, user.name, user.role) == ("boss@clinic.example", "Dr Boss",
+                                                      "clinician")
+        assert GOOD_PASSWORD not in user.password_hash
+    assert [ev.action for ev in audit_rows(app)] == ["user.create"]
+    assert sign_in(client, "boss@clinic.example", GOOD_PASSWORD).headers["Location"] == "/clinic/"
+
+
+def test_create_clinician_prompts_twice_for_the_password(runner, world):
+    result = run(runner, "create-clinician", "--email", "p@clinic.example", "--name", "P",
+                 input=f"{GOOD_PASSWORD}\n{GOOD_PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert GOOD_PASSWORD not in result.output  # hidden while typed
+    assert world.count(User) == 1
+
+
+def test_create_clinician_refuses_two_different_passwords(runner, world):
+    result = run(runner, "create-clinician", "--email", "p@clinic.example", "--name", "P",
+                 input=f"{GOOD_PASSWORD}\nsomething else\n\n")
+    assert result.exit_code != 0
+    assert world.count(User) == 0
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (dict(password="short"), "at least 10 characters"),
+    (dict(password="123456789"), "at least 10 characters"),
+    (dict(name=""), "name"),
+    (dict(name="x" * 121), "name"),
+    (dict(name="Dr\x00Evil"), "name"),
+    (dict(email=""), "email"),
+    (dict(email="two words@clinic.example"), "email"),
+    (dict(email="x" * 250 + "@c.example"), "email"),
+])
+def test_create_clinician_refuses_bad_input(runner, world, args, words):
+    result = clinician(runner, **args)
+    assert result.exit_code != 0
+    assert words in result.output.lower()
+    assert world.count(User) == 0
+
+
+def test_create_clinician_refuses_a_duplicate(runner, world):
+    assert clinician(runner).exit_code == 0
+    again = clinician(runner, email="BOSS@clinic.example", name="Someone else")
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert world.count(User) == 1
+
+
+def _link(output: str) -> str:
+    return re.search(r"^(https?://\S+/invite/\S+)$", output, re.M).group(1)
+
+
+def test_create_patient_prints_an_invite_link_that_works(runner, app, world):
+    assert clinician(runner).exit_code == 0
+    result = run(runner, "create-patient", "--clinician", "boss@clinic.example",
+                 "--name", "Pat Script", "--record", "MRN-0042", "--side", "right",
+                 "--condition", "pad_clti", "--unit", "F", "--tz", "America/New_York",
+                 "--base-url", "https://diary.example.org")
+    assert result.exit_code == 0, result.output
+    link = _link(result.output)
+    assert link.startswith("https://diary.example.org/invite/")
+    with app.app_context():
+        patient = db.session.scalar(sa.select(Patient))
+        assert (patient.display_name, patient.record_number, patient.treated_side,
+                patient.condition, patient.temp_unit, patient.timezone) == (
+            "Pat Script", "MRN-0042", "right", "pad_clti", "F", "America/New_York")
+        assert patient.clinician.email == "boss@clinic.example"
+        invite = db.session.scalar(sa.select(Invite))
+        assert invite.expires_at == NOW + timedelta(days=7)
+    assert link.rsplit("/", 1)[1] not in repr(audit_rows(app))
+
+    phone = app.test_client()
+    path = "/invite/" + link.rsplit("/", 1)[1]
+    page = phone.get(path)
+    assert page.status_code == 200 and "Welcome, Pat Script" in page.get_data(as_text=True)
+    accepted = post_form(phone, path, {"email": "pat.script", "password": GOOD_PASSWORD,
+                                       "confirm": GOOD_PASSWORD})
+    assert accepted.status_code == 302
+    assert phone.get("/diary/").status_code == 200
+
+
+def test_create_patient_defaults(runner, app, world):
+    clinician(runner)
+    result = run(runner, "create-patient", "--clinician", "boss@clinic.example", "--name", "P")
+    assert result.exit_code == 0, result.output
+    assert _link(result.output).startswith("http://localhost:5000/invite/")
+    with app.app_context():
+        patient = db.session.scalar(sa.select(Patient))
+        assert (patient.record_number, patient.treated_side, patient.condition,
+                patient.temp_unit, patient.timezone) == (None, "left", "crps", "C",
+                                                         "Europe/London")
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--clinician", "nobody@clinic.example"], "no clinician"),
+    (["--tz", "Mars/Olympus_Mons"], "time zone"),
+    (["--tz", "localtime"], "time zone"),
+    (["--side", "middle"], "middle"),
+    (["--unit", "K"], "'k'"),
+    (["--name", ""], "name"),
+    (["--name", "x" * 121], "name"),
+    (["--name", "a\x00b"], "name"),
+    (["--record", "MRN<1>"], "record"),
+    (["--record", "x" * 41], "record"),
+])
+def test_create_patient_refuses_bad_input(runner, world, args, words):
+    clinician(runner)
+    base = {"--clinician": "boss@clinic.example", "--name": "P"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    result = run(runner, "create-patient", *[x for kv in base.items() for x in kv])
+    assert result.exit_code != 0
+    assert words in result.output.lower()
+    assert world.count(Patient) == 0 and world.count(Invite) == 0
+
+
+def test_create_patient_refuses_a_patient_of_a_patient(runner, world):
+    clinic = world.clinician()
+    world.patient(clinic, email="pat@home.example")
+    result = run(runner, "create-patient", "--clinician", "pat@home.example", "--name", "P")
+    assert result.exit_code != 0 and world.count(Patient) == 1
+
+
+def test_record_numbers_are_unique_per_clinician_only(runner, world):
+    clinician(runner)
+    clinician(runner, email="other@clinic.example")
+    args = ["create-patient", "--name", "P", "--record", "R-1"]
+    assert run(runner, *args, "--clinician", "boss@clinic.example").exit_code == 0
+    again = run(runner, *args, "--clinician", "boss@clinic.example")
+    assert again.exit_code != 0 and "already has a patient with record R-1" in again.output
+    assert run(runner, *args, "--clinician", "other@clinic.example").exit_code == 0
+    assert world.count(Patient) == 2
+
+
+def test_demo_seeds_a_labelled_clinic(runner, app, client, clock):
+    result = run(runner, "demo")
+    assert result.exit_code == 0, result.output
+    assert demo.CLINICIAN_EMAIL in result.output and demo.DEMO_PASSWORD in result.output
+    with app.app_context():
+        patients = db.session.scalars(sa.select(Patient).order_by(Patient.id)).all()
+        assert len(patients) >= 2
+        for patient in patients:
+            assert patient.is_demo and "DEMO" in patient.display_name
+            rows = db.session.scalars(sa.select(Entry).where(Entry.patient_id == patient.id)
+                                      .order_by(Entry.observed_at)).all()
+            assert rows[-1].observed_at <= NOW
+            assert rows[-1].observed_at - rows[0].observed_at >= timedelta(days=41)
+            assert db.session.scalar(sa.select(sa.func.count(Block.id)).where(
+                Block.patient_id == patient.id)) >= 2
+            for column in ("temp_treated_c", "temp_other_c", "colour", "feels",
+                           "walk_pain_free_min", "walk_max_min", "swelling", "sweating"):
+                assert any(getattr(e, column) is not None for e in rows), column
+            assert any(e.did_not_walk for e in rows) and any(e.side_effects for e in rows)
+            assert any(e.notes for e in rows)
+            assert all(0 <= e.pain <= 10 for e in rows)
+            assert all(e.temp_treated_c is None or 15 <= e.temp_treated_c <= 40 for e in rows)
+        assert {p.temp_unit for p in patients} == {"C", "F"}
+    assert sign_in(client, demo.CLINICIAN_EMAIL, demo.DEMO_PASSWORD).status_code == 302
+    listing = client.get("/clinic/").get_data(as_text=True)
+    assert listing.count('class="tag demo">DEMO<') >= 2
+    phone = app.test_client()
+    assert sign_in(phone, demo.PATIENT_EMAIL, demo.DEMO_PASSWORD).status_code == 302
+    assert "Pain" in phone.get("/diary/history").get_data(as_text=True)
+
+
+def test_demo_refuses_to_run_twice(runner, world):
+    assert run(runner, "demo").exit_code == 0
+    users = world.count(User)
+    again = run(runner, "demo")
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert world.count(User) == users
+
+
+def test_demo_if_empty_leaves_a_real_clinic_alone(runner, world):
+    world.clinician()
+    assert run(runner, "demo", "--if-empty").exit_code == 0
+    assert world.count(User) == 1 and world.count(Patient) == 0
+
+
+@pytest.mark.parametrize("args", [[], ["--if-empty"]])
+def test_demo_is_never_made_where_it_is_not_allowed(runner, app, world, args):
+    app.config["DEMO_ALLOWED"] = False
+    result = run(runner, "demo", *args)
+    assert (result.exit_code != 0) is (args == [])
+    assert world.count(User) == 0 and world.count(Entry) == 0
+
+
+def test_verify_audit_on_a_fresh_chain(runner, world):
+    empty = run(runner, "verify-audit")
+    assert empty.exit_code == 0 and "intact: 0 events" in empty.output
+    clinician(runner)
+    run(runner, "create-patient", "--clinician", "boss@clinic.example", "--name", "P")
+    result = run(runner, "verify-audit")
+    assert result.exit_code == 0, result.output
+    assert f"intact: {world.count(AuditEvent)} events" in result.output
+
+
+def test_verify_audit_finds_a_tampered_event(runner, app, world):
+    clinician(runner)
+    run(runner, "create-patient", "--clinician", "boss@clinic.example", "--name", "P")
+    with app.app_context():
+        # Only someone with the database's owner rights could do this; the chain shows it.
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(sa.text("DROP TRIGGER audit_event_no_update"))
+        else:
+            db.session.execute(sa.text("SET session_replication_role = replica"))
+        first = db.session.scalar(sa.select(sa.func.min(AuditEvent.id)))
+        db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == first)
+                           .values(action="user.nothing"))
+        db.session.commit()
+        db.engine.dispose()
+    result = run(runner, "verify-audit")
+    assert result.exit_code != 0 and "broken at event" in result.output
