@@ -123,8 +123,9 @@ def _add(patient, diarist, at, pain, rng, blocks, block_day=False) -> None:
     since = [w for w, _ in blocks if w <= at]
     hours_since = (at - since[-1]).total_seconds() / 3600 if since else None
     warm = hours_since is not None and hours_since < 8
-    treated = round(31.5 + rng.uniform(-0.4, 0.4) if warm else 27.0 + score * -0.25
-                    + rng.uniform(-0.5, 0.5), 1)
+    # A cold CRPS foot warms towards the other one while the block's relief lasts.
+    treated = round(31.5 + rng.uniform(-0.4, 0.4) if warm else 30.6 - score * 0.6
+                    + rng.uniform(-0.4, 0.4), 1)
     other = round(29.2 + rng.uniform(-0.4, 0.4), 1)
     walked = rng.random() > 0.15
     pain_free = max(0, int(round(30 - score * 3 + rng.uniform(-3, 3)))) if walked else None
