@@ -69,11 +69,15 @@ class PatientForm(FlaskForm):
         Optional(), Length(max=40),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9 /_.-]*$",
                message="Use letters, numbers, spaces and / _ . - only.")])
-    treated_side = RadioField("Treated side", choices=choices(vocab.SIDES), default="left")
-    condition = SelectField("Condition", choices=choices(vocab.CONDITIONS), default="crps")
-    temp_unit = RadioField("Temperature unit", choices=choices(vocab.TEMP_UNITS), default="C")
+    treated_side = RadioField("Treated side", choices=choices(vocab.SIDES), default="left",
+                              invalid_choice_message=CHOOSE)
+    condition = SelectField("Condition", choices=choices(vocab.CONDITIONS), default="crps",
+                            invalid_choice_message=CHOOSE)
+    temp_unit = RadioField("Temperature unit", choices=choices(vocab.TEMP_UNITS), default="C",
+                           invalid_choice_message=CHOOSE)
     timezone = SelectField("Time zone", choices=[SelectChoice(z) for z in TIMEZONES],
-                           default="Europe/London")
+                           default="Europe/London",
+                           invalid_choice_message="Please choose a time zone from the list.")
 
 
 class ConfirmForm(FlaskForm):
