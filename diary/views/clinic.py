@@ -3,14 +3,15 @@
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit, invites, vocab
+from .. import audit, invites, patient_list, vocab
 from ..extensions import db
 from ..forms import ConfirmForm, PatientForm
 from ..models import Block, Entry, Patient
 from ..qr import qr_svg
+from ..records import load_clinic_records, settings_for
 from ..security import clinician_required, now, patient_or_404, patients_of
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
@@ -20,13 +21,16 @@ ENTRY_PAGE = 500
 @bp.get("/")
 @clinician_required
 def patients():
-    last = (sa.select(Entry.patient_id, sa.func.max(Entry.observed_at).label("last"))
-            .where(Entry.deleted_at.is_(None)).group_by(Entry.patient_id).subquery())
-    rows = db.session.execute(
-        sa.select(Patient, last.c.last).outerjoin(last, last.c.patient_id == Patient.id)
-        .where(patients_of(current_user), Patient.archived_at.is_(None))
-        .order_by(Patient.display_name)).all()
-    return render_template("clinic/patients.html", rows=rows, vocab=vocab)
+    order = patient_list.Order.parse(request.args.get("sort"), request.args.get("dir"))
+    query = patient_list.clean_query(request.args.get("q"))
+    everyone = list(db.session.scalars(
+        sa.select(Patient).where(patients_of(current_user), Patient.archived_at.is_(None))))
+    # Searched in Python (casefold, any script): the text typed never reaches the SQL.
+    found = [p for p in everyone if patient_list.matches(p, query)]
+    records = load_clinic_records(p.id for p in found)
+    rows = patient_list.build_rows(found, records, settings_for(current_user.id), now())
+    return render_template("clinic/patients.html", rows=patient_list.sort_rows(rows, order),
+                           total=len(everyone), q=query, order=order, vocab=vocab)
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])
