@@ -787,7 +787,8 @@ def progress_spec(analysis: PatientAnalysis) -> dict:
         height=320, showlegend=False, dragmode=False, font={"family": FONT, "size": 16,
                                                             "color": INK},
         margin={"l": 44, "r": 12, "t": 30, "b": 44}, shapes=shapes, annotations=annotations,
-        xaxis={"type": "date", "range": [first.isoformat(), last.isoformat()],
+        # Half a day of room each side, so the first and last days' dots are not cut.
+        xaxis={"type": "date", "range": [f"{first - timedelta(days=1)} 12:00", f"{last} 12:00"],
                "fixedrange": True, "tickformat": "%-d %b", "nticks": 4, "gridcolor": "#eef1f4"},
         yaxis={"range": [-0.3, 10.3], "tickvals": [0, 5, 10], "fixedrange": True,
                "title": {"text": "Pain"}, "gridcolor": "#eef1f4", "zeroline": False})
