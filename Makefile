@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 FLASK  := $(BIN)/flask --app wsgi
+PLOTLY := diary/static/vendor/plotly.json
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 
@@ -18,7 +19,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-migrate: $(STAMP)
+# plotly.js for the charts: the pinned npm partial bundle, or the plotly package's own.
+$(PLOTLY): scripts/fetch_plotly.py | $(STAMP)
+	$(BIN)/python scripts/fetch_plotly.py
+
+migrate: $(STAMP) $(PLOTLY)
 	$(FLASK) db upgrade
 
 run: migrate
