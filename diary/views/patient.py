@@ -2,17 +2,18 @@
 
 import uuid
 from datetime import datetime
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import entries, pending, vocab
+from .. import charts, entries, patient_prompts, pending, vocab
+from ..analysis import analyse_patient
 from ..extensions import db
 from ..forms import LOCAL_FORMAT, ConfirmForm, EntryForm
 from ..models import Entry
+from ..records import load_patient_records, settings_for
 from ..security import entry_or_404, now, own_patient, patient_required
 
 bp = Blueprint("patient", __name__, url_prefix="/diary")
@@ -44,7 +45,7 @@ def new_entry():
             flash("Saved. Thank you." if created else "That entry was already saved.")
             return redirect(url_for("patient.history"))
     return render_template("patient/entry_form.html", form=form, patient=patient,
-                           vocab=vocab, editing=None)
+                           vocab=vocab, editing=None, prompts=_prompts(patient))
 
 
 @bp.route("/entries/<entry_id>/edit", methods=["GET", "POST"])
@@ -95,17 +96,41 @@ def history():
                     Entry.id < request.args.get("before_id", "")[:36])))
     rows = list(db.session.scalars(query))
     last = rows[HISTORY_PAGE - 1] if len(rows) > HISTORY_PAGE else None
-    days = [(day, list(items)) for day, items in
-            groupby(rows[:HISTORY_PAGE], key=lambda e: e.observed_at.astimezone(tz).date())]
+    records, blocks = load_patient_records(patient)
+    t = now()
+    shown = patient_prompts.blocks_between(blocks, last and last.observed_at, before, t)
+    days = patient_prompts.history_days(rows[:HISTORY_PAGE], shown, tz)
+    prompts = (patient_prompts.prompts(records, blocks, patient.timezone, t,
+                                       settings_for(patient.clinician_id))
+               if before is None else None)
     return render_template("patient/history.html", patient=patient, days=days, tz=tz,
                            older=last and last.observed_at, older_id=last and last.id,
-                           vocab=vocab, form=ConfirmForm())
+                           prompts=prompts, vocab=vocab, form=ConfirmForm())
+
+
+@bp.get("/progress")
+@patient_required
+def progress():
+    """The patient's own pain chart: the one page that loads the chart library."""
+    patient = own_patient()
+    records, blocks = load_patient_records(patient)
+    analysis = analyse_patient(records, blocks, settings_for(patient.clinician_id),
+                               patient.timezone, now())
+    return render_template("patient/progress.html", patient=patient,
+                           figure=charts.phone_figure(analysis),
+                           caption=charts.phone_caption(analysis))
 
 
 @bp.get("/account")
 @patient_required
 def account():
     return render_template("patient/account.html", patient=own_patient(), form=ConfirmForm())
+
+
+def _prompts(patient) -> patient_prompts.Prompts:
+    records, blocks = load_patient_records(patient)
+    return patient_prompts.prompts(records, blocks, patient.timezone, now(),
+                                   settings_for(patient.clinician_id))
 
 
 def _cursor(text: str | None) -> datetime | None:
