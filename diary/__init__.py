@@ -81,11 +81,12 @@ def tune_sqlite(engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import audit_log, auth, blocks, clinic, errors, mfa, patient, settings
+    from .views import account, audit_log, auth, blocks, clinic, errors, mfa, patient, settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(mfa.bp)
     app.register_blueprint(audit_log.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(patient.bp)
     app.register_blueprint(clinic.bp)
     app.register_blueprint(blocks.bp)

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import audit, invites, patient_list, vocab
 from ..extensions import db
+from ..follow_up import follow_up
 from ..forms import ConfirmForm, PatientForm
 from ..models import Block, Entry, Patient
 from ..qr import qr_svg
@@ -69,14 +70,25 @@ def _record_taken(record: str | None) -> bool:
 @clinician_required
 def patient(patient_id: int):
     patient = patient_or_404(patient_id)
+    fu = follow_up(patient, now())
     rows = list(db.session.scalars(
         sa.select(Entry).where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
         .order_by(Entry.observed_at.desc()).limit(ENTRY_PAGE)))
-    blocks = list(db.session.scalars(
-        sa.select(Block).where(Block.patient_id == patient.id, Block.deleted_at.is_(None))
-        .order_by(Block.performed_at.desc())))
+    blocks = sorted(fu.blocks.values(), key=lambda b: b.performed_at, reverse=True)
+    audit.record_view("patient.view", "patient", patient.id, patient_id=patient.id)
     return render_template("clinic/patient.html", patient=patient, entries=rows, blocks=blocks,
-                           tz=ZoneInfo(patient.timezone), vocab=vocab, form=ConfirmForm())
+                           fu=fu, tz=ZoneInfo(patient.timezone), vocab=vocab, form=ConfirmForm())
+
+
+@bp.get("/patients/<int:patient_id>/summary")
+@clinician_required
+def summary(patient_id: int):
+    """The follow-up summary to print and file: verdict cards, charts, key numbers."""
+    patient = patient_or_404(patient_id)
+    fu = follow_up(patient, now())
+    audit.record_view("patient.summary", "patient", patient.id, patient_id=patient.id)
+    return render_template("clinic/summary.html", patient=patient, fu=fu,
+                           tz=ZoneInfo(patient.timezone), vocab=vocab, printed_at=now())
 
 
 @bp.post("/patients/<int:patient_id>/invite")
