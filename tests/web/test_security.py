@@ -101,3 +101,18 @@ def test_verify_audit_finds_a_hand_edited_row(app, world, runner):
         assert verify_chain()[1] == event_id
     result = runner.invoke(args=["diary", "verify-audit"])
     assert result.exit_code != 0 and f"broken at event {event_id}" in result.output
+
+
+@pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False}])
+def test_error_pages_leak_nothing(app, client):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("secret detail: SELECT * FROM entry")
+
+    response = client.get("/boom-for-test")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Something went wrong on our side" in body
+    assert "secret detail" not in body and "Traceback" not in body
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
+    assert client.get("/sign-out").status_code == 405
