@@ -125,8 +125,9 @@ def build_rows(patients: Iterable[ListedPatient],
         entries, blocks = records.get(p.id, ([], []))
         try:
             result = analyse_patient(entries, blocks, settings, p.timezone, now)
-        except (ValueError, KeyError):
-            # One unreadable diary must not take the whole list down with it.
+        except Exception:
+            # One diary the analysis cannot read (bad data, or a bug in it) must not take the
+            # whole list down with it; the log says which patient and why.
             log.exception("Patient list: analysis failed for patient %s", p.id)
             last = max((e.observed_at for e in entries), default=None)
             rows.append(Row(p, [], last, None, failed=True))

@@ -5,6 +5,7 @@ Python: the view hands in the records, the time zone and the clock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from diary.analysis import BlockRecord, EntryRecord, Settings
 from diary.schedule import Prompt, next_reading, reading_prompts
+
+log = logging.getLogger(__name__)
 
 
 class Timed(Protocol):
@@ -42,8 +45,14 @@ class Prompts:
 def prompts(entries: Sequence[EntryRecord], blocks: Sequence[BlockRecord], tz: str,
             now: datetime, settings: Settings | None) -> Prompts:
     """What to ask of the patient now, from diary.schedule."""
-    upcoming = next_reading(blocks, entries, tz, now, settings)
-    today = reading_prompts(blocks, entries, tz, now, settings)
+    try:
+        upcoming = next_reading(blocks, entries, tz, now, settings)
+        today = reading_prompts(blocks, entries, tz, now, settings)
+    except Exception:
+        # The prompts are a help: if the schedule fails on some diary, the patient must
+        # still be able to write the entry. The log says why.
+        log.exception("Reading prompts failed")
+        return Prompts(None, None, [], None)
     # The reminder belongs to the block-day readings: shown while one is next or due today.
     block_day = [p for p in ([upcoming] if upcoming else []) + today if p.kind == "block_day"]
     note = block_day[0].note if block_day else None

@@ -321,3 +321,33 @@ def test_the_number_of_queries_does_not_grow_with_patients(app, world, as_clinic
         page = listing(as_clinician)
     assert len(names(page)) == 11
     assert len(many) == len(few)
+
+
+# ----------------------------------------------------------------------------- resilience
+
+def test_one_diary_the_analysis_cannot_read_does_not_hide_the_others(monkeypatch, as_clinician,
+                                                                      clinic):
+    from diary import patient_list
+    real = patient_list.analyse_patient
+
+    def fussy(entries, blocks, settings, tz, now):
+        if any(b.performed_at == OLD_BLOCK for b in blocks):   # Rita's diary only
+            raise TypeError("the analysis tripped on this diary")
+        return real(entries, blocks, settings, tz, now)
+
+    monkeypatch.setattr(patient_list, "analyse_patient", fussy)
+    shown = rows(listing(as_clinician))
+    assert len(shown) == 5
+    rita = next(r for r in shown if r[0] == "Rita Repeat")
+    assert rita[1] == ["Diary could not be analysed"] and rita[2] == "no block yet"
+    assert next(r for r in shown if r[0] == "Tim Today")[1][0] == "Waiting for block-day readings"
+
+
+def test_a_baseline_of_no_pain_at_all_still_lists(app, as_clinician, world):
+    # B7 = 0 leaves relief undefined; the day 24 h after the window has a reading.
+    pid = world.patient(world.clinician_id, name="Zero Baseline")
+    add_block(app, pid, OLD_BLOCK, pre_pain=3)
+    for d in range(1, 8):
+        add_entry(app, pid, OLD_BLOCK - timedelta(days=d), pain=0)
+    add_entry(app, pid, OLD_BLOCK + timedelta(hours=31), pain=1)
+    assert names(listing(as_clinician)) == ["Zero Baseline"]

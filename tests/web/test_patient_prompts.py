@@ -261,3 +261,28 @@ def test_a_deleted_block_is_gone_from_history(app, client, patient_in):
         db.session.get(Block, bid).deleted_at = BLOCK_AT + timedelta(hours=20)
         db.session.commit()
     assert "block-card" not in page(client, "/diary/history")
+
+
+def test_the_entry_form_works_even_if_the_schedule_fails(app, client, patient_in, monkeypatch):
+    from diary import patient_prompts
+
+    def broken(*args, **kwargs):
+        raise TypeError("schedule tripped")
+
+    monkeypatch.setattr(patient_prompts, "next_reading", broken)
+    pid = patient_in("Europe/London", BLOCK_AT + timedelta(minutes=100))
+    add_block(app, pid, BLOCK_AT)
+    html = page(client, "/diary/")
+    assert prompt_box(html) is None and 'name="pain"' in html
+    assert post_entry(client, pain="3").status_code == 302
+    assert prompt_box(page(client, "/diary/history")) is None
+
+
+def test_a_baseline_of_no_pain_at_all_still_lets_the_patient_write(app, client, patient_in):
+    pid = patient_in("Europe/London", BLOCK_AT + timedelta(hours=32))
+    add_block(app, pid, BLOCK_AT, pre_pain=3)
+    for d in range(1, 8):
+        add_entry(app, pid, BLOCK_AT - timedelta(days=d), pain=0)
+    add_entry(app, pid, BLOCK_AT + timedelta(hours=31), pain=1)
+    assert 'name="pain"' in page(client, "/diary/")
+    assert post_entry(client, pain="0").status_code == 302
