@@ -341,6 +341,8 @@ def _prolonged(block: BlockRecord, block_day: date, last_day: date | None, b7: f
     when = f"day {n} ({fmt_date(d)})"
     if b7 is None:
         return Prolonged(False, None, n, d, "Not known: no baseline (B7) to compare with.")
+    if b7 <= 0:
+        return Prolonged(False, None, n, d, "Not known: no pain at baseline (B7 is 0).")
     if last_day is not None and d > last_day:
         return Prolonged(False, None, n, d, f"Not known: the next block came before {when}.")
     day = index.day(d)

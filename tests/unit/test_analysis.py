@@ -909,3 +909,19 @@ def test_a_changed_setting_changes_the_verdict():
 def test_vocabularies_are_used():
     a = one(baseline(B) + in_window(B, *GOOD_WINDOW))
     assert a.verdict in vocab.VERDICTS and a.technical.grade in vocab.TECHNICAL_SUCCESS
+
+
+def test_zero_baseline_does_not_break_the_analysis():
+    """Found by the property tests: B7 = 0 and a reading the day after must not crash."""
+    from datetime import UTC, datetime, timedelta
+
+    from diary.analysis import BlockRecord, EntryRecord, analyse_patient
+
+    block_at = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
+    entries = [EntryRecord(f"b{i}", block_at - timedelta(days=i), 0) for i in range(1, 6)]
+    entries.append(EntryRecord("after", block_at + timedelta(hours=30), 0))
+    result = analyse_patient(entries, [BlockRecord(1, block_at, "diagnostic_la", pre_pain=0)],
+                             None, "Europe/London", block_at + timedelta(days=3))
+    block = result.blocks[0]
+    assert block.baseline.b7 == 0 and not block.prolonged.present
+    assert block.verdict == "uninterpretable"
