@@ -134,3 +134,6 @@ def backup_command(dest: str) -> None:
     audit.record("database.backup", "database", None)
     db.session.commit()
     click.echo(f"Backup written to {dest} (integrity check: ok).")
+
+
+from . import cli_records  # noqa: E402, F401  (adds export-csv and import-csv to `diary`)

@@ -1,0 +1,242 @@
+"""Reading CSV files into entries and blocks (diary.importer): every refusal, with its line,
+and the values the rows turn into."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from diary import export, importer, units
+from diary.importer import Context
+
+NOW = datetime(2025, 6, 15, 10, 30, tzinfo=UTC)
+CTX = Context("Europe/London", NOW, datetime(2025, 1, 1, tzinfo=UTC), "R-1")
+HEADER = "observed_at,pain,temp_treated_c,temp_other_c,colour,side_effects,notes"
+
+
+def entries(*rows: str, header: str = HEADER, ctx: Context = CTX) -> importer.Parsed:
+    return importer.parse_entries("\r\n".join([header, *rows]) + "\r\n", ctx)
+
+
+def only_error(parsed) -> str:
+    (problem,) = parsed.errors
+    return str(problem)
+
+
+def test_a_good_row_becomes_stored_values():
+    parsed = entries("2025-06-14T11:30:00+01:00,6,31.25,29.0,blue_purple,"
+                     "leg_numbness;back_soreness,\"'=ask, later\"")
+    assert parsed.ok and not parsed.warnings
+    (row,) = parsed.rows
+    v = row.values
+    assert v["observed_at"] == datetime(2025, 6, 14, 10, 30, tzinfo=UTC)
+    assert v["utc_offset_min"] == 60
+    assert (v["pain"], v["temp_treated_c"], v["temp_other_c"]) == (6, 31.25, 29.0)
+    assert v["side_effects"] == "back_soreness;leg_numbness"  # the order the form stores
+    assert v["notes"] == "=ask, later"                        # our apostrophe taken off
+    assert v["walk_max_min"] is None and v["rescue_medication"] is False
+    assert row.entry_id is None and row.line == 2
+
+
+def test_a_time_without_offset_is_read_in_the_patients_zone():
+    (row,) = entries("2025-01-14 08:00,3", header="observed_at,pain").rows
+    assert row.values["observed_at"] == datetime(2025, 1, 14, 8, 0, tzinfo=UTC)
+    nz = Context("Pacific/Auckland", NOW, CTX.record_created)
+    (row,) = entries("2025-01-14 08:00,3", header="observed_at,pain", ctx=nz).rows
+    assert row.values["utc_offset_min"] == 13 * 60
+    assert row.values["observed_at"] == datetime(2025, 1, 13, 19, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("cells, message", [
+    (",5", "observed_at: missing"),
+    ("15/06/2025 10:00,5", "is not a date and time like 2025-06-15T11:30:00+01:00"),
+    ("2025-02-30T10:00,5", "is not a real date and time"),
+    ("２025-06-01T10:00,5", "is not a date and time"),
+    ("2025-06-01T10:00+15:00,5", "impossible UTC offset"),
+    ("2025-06-16T10:00:00+01:00,5", "in the future"),
+    ("2023-12-01T10:00:00+00:00,5", "more than a year before your diary started"),
+    ("2025-06-01T10:00,", "pain: missing"),
+    ("2025-06-01T10:00,11", "pain: '11' is not a whole number from 0 to 10"),
+    ("2025-06-01T10:00,4.5", "pain: '4.5' is not a whole number"),
+    ("2025-06-01T10:00,١٠", "pain: '١٠' is not a whole number"),
+    ("2025-06-01T10:00,5,14.9", "temp_treated_c: 14.9 °C is outside 15–40 °C"),
+    ("2025-06-01T10:00,5,,88", "temp_other_c: 88 looks like °F; the file must give °C"),
+    ("2025-06-01T10:00,5,warm", "temp_treated_c: 'warm' is not a temperature in °C"),
+    ("2025-06-01T10:00,5,,,purple", "colour: 'purple' is not one of same, red_flushed"),
+    ("2025-06-01T10:00,5,,,,bruising;hiccups", "side_effects: 'hiccups' not among"),
+    ("2025-06-01T10:00,5,,,,,\"bad \x07 bell\"", "notes: contains special (control)"),
+    ("2025-06-01T10:00,5,,,,," + "x" * (units.NOTES_MAX + 1), "notes: longer than 1,000"),
+])
+def test_each_bad_cell_is_refused_with_its_line_and_reason(cells, message):
+    parsed = entries("2025-06-01T10:00,5", cells)
+    assert message in only_error(parsed)
+    assert only_error(parsed).startswith("line 3: ")
+    assert len(parsed.rows) == 1  # the good row parsed, but the file as a whole is refused
+
+
+@pytest.mark.parametrize("cells, message", [
+    ("5,3,no,maybe", "rescue_medication: 'maybe' is not yes or no"),
+    ("5,,yes,no", "did_not_walk: yes, but walking minutes are given"),
+    ("12,8,no,no", "walk_pain_free_min: Pain-free minutes cannot be more than"),
+    ("601,,no,no", "walk_pain_free_min: '601' is not a whole number from 0 to 600"),
+])
+def test_walking_and_yes_no_rules_are_the_forms(cells, message):
+    parsed = entries(f"2025-06-01T10:00,5,{cells}",
+                     header="observed_at,pain,walk_pain_free_min,walk_max_min,did_not_walk,"
+                            "rescue_medication")
+    assert message in only_error(parsed)
+
+
+def test_every_bad_row_is_reported_not_only_the_first():
+    parsed = entries("2025-06-01T10:00,5", "2025-06-01T11:00,x", "2025-06-01T12:00,4",
+                     "2025-06-01T13:00,99,60")
+    assert [p.line for p in parsed.errors] == [3, 5]
+    assert "temp_treated_c" in str(parsed.errors[1]) and "pain" in str(parsed.errors[1])
+
+
+def test_line_numbers_count_the_lines_of_a_note_over_several_lines():
+    parsed = entries('2025-06-01T10:00,5,,,,,"first\r\nsecond\r\nthird"', "2025-06-01T11:00,x")
+    assert [p.line for p in parsed.errors] == [5]
+
+
+def test_unusual_but_possible_temperatures_are_imported_with_a_warning():
+    parsed = entries("2025-06-01T10:00,5,18.5,38.0")
+    assert parsed.ok
+    assert [str(w) for w in parsed.warnings] == [
+        "line 2: temp_treated_c: 18.5 °C is unusually cold for skin; imported as given.",
+        "line 2: temp_other_c: 38 °C is unusually warm for skin; imported as given."]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "The file is empty."),
+    (b"observed_at,pain\r\n", "a header but no rows"),
+    (b"pain,notes\r\n5,x\r\n", "Missing column: observed_at"),
+    (b"observed_at,pain,pain\r\n", "Columns named twice: pain"),
+    ("observed_at,pain\r\n2025-06-01T10:00,5\r\n".encode("utf-16"), "not UTF-8"),
+    (b"observed_at,pain\r\n2025-06-01T10:00,5,oops\r\n", "3 cells but the header has 2"),
+    (b'observed_at,pain\r\n2025-06-01T10:00,"5"x\r\n', "not readable as CSV (line 2"),
+])
+def test_files_that_are_not_diaries_are_refused_whole(data, message):
+    parsed = importer.parse_entries(data, CTX)
+    assert not parsed.ok and message in " ".join(str(p) for p in parsed.errors)
+
+
+def test_extra_columns_are_ignored_with_a_warning_and_a_bom_is_fine():
+    data = "\ufeffObserved_At ,pain,mood,\r\n2025-06-01T10:00,5,good,\r\n".encode()
+    parsed = importer.parse_entries(data, CTX)
+    assert parsed.ok and len(parsed.rows) == 1
+    assert [str(w) for w in parsed.warnings] == [
+        "line 1: Columns not imported (not in the export's format): mood, (no name)."]
+
+
+def test_entry_ids_are_checked_and_repeats_in_one_file_resolved():
+    a, b = "0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    parsed = entries(f"{a.upper()},2025-06-01T10:00,5", f"{a},2025-06-01T10:00,5",
+                     f"{b},2025-06-01T11:00,5", f"{b},2025-06-01T11:00,6",
+                     "nope,2025-06-01T12:00,5", header="entry_id,observed_at,pain")
+    assert [r.entry_id for r in parsed.rows] == [a, b]
+    assert parsed.skipped == 1 and "The same as line 2" in str(parsed.warnings[0])
+    assert [str(p) for p in parsed.errors] == [
+        "line 5: entry_id is also on line 4, with different values.",
+        "line 6: entry_id: 'nope' is not an entry id (a UUID); leave it blank for a new entry."]
+
+
+def test_rows_without_ids_that_repeat_exactly_are_imported_once():
+    parsed = entries("2025-06-01T10:00,5", "2025-06-01T10:00:00+01:00,5", "2025-06-01T10:00,6")
+    assert len(parsed.rows) == 2 and parsed.skipped == 1
+
+
+def test_deleted_rows_are_left_out_with_a_warning():
+    parsed = entries("2025-06-01T10:00,5,", "2025-06-01T11:00,x,2025-06-02T00:00:00+00:00",
+                     header="observed_at,pain,deleted_at")
+    assert parsed.ok and len(parsed.rows) == 1 and parsed.skipped == 1
+    assert "Deleted in the diary it came from" in str(parsed.warnings[0])
+
+
+def test_one_patient_per_file():
+    parsed = entries("R-1,2025-06-01T10:00,5", "R-2,2025-06-01T11:00,5",
+                     header="patient_record,observed_at,pain")
+    assert "more than one patient (R-1, R-2)" in only_error(parsed)
+    parsed = entries("R-9,2025-06-01T10:00,5", header="patient_record,observed_at,pain")
+    assert parsed.ok
+    assert "exported for record R-9; they are imported into record R-1" in \
+        str(parsed.warnings[0])
+
+
+# ------------------------------------------------------------------------------ blocks
+
+BLOCK_HEADER = ("performed_at,side,kind,volume_ml,pre_pain,temp_treated_pre_c,"
+                "temp_treated_peak_c,temp_treated_10_c,temp_treated_20_c,notes")
+
+
+def blocks(*rows: str, header: str = BLOCK_HEADER) -> importer.Parsed:
+    return importer.parse_blocks("\r\n".join([header, *rows]) + "\r\n", CTX)
+
+
+def test_a_good_block_row():
+    parsed = blocks("2025-06-01T10:00:00+01:00,LEFT,diagnostic_la,7.5,8,28.0,30.4,30.4,29.9,"
+                    "'@ward")
+    assert parsed.ok, parsed.errors
+    v = parsed.rows[0].values
+    assert v["performed_at"] == datetime(2025, 6, 1, 9, tzinfo=UTC)
+    assert (v["side"], v["kind"], v["volume_ml"], v["pre_pain"]) == ("left", "diagnostic_la",
+                                                                      7.5, 8)
+    assert (v["temp_treated_10_c"], v["temp_treated_20_c"], v["temp_treated_30_c"]) == \
+        (30.4, 29.9, None)
+    assert v["notes"] == "@ward" and v["sedation"] is False
+
+
+def test_a_peak_alone_is_kept_as_the_30_minute_reading():
+    parsed = blocks("2025-06-01T10:00,left,neurolysis,,,28.0,31.0,,,")
+    assert parsed.ok
+    assert parsed.rows[0].values["temp_treated_30_c"] == 31.0
+    assert "kept as the 30-minute reading" in str(parsed.warnings[0])
+
+
+@pytest.mark.parametrize("cells, message", [
+    ("2025-06-01T10:00,,diagnostic_la,,,,,,,", "side: missing (one of left, right, both)"),
+    ("2025-06-01T10:00,left,nerve_block,,,,,,,", "kind: 'nerve_block' is not one of"),
+    ("2025-06-15T12:00:00+01:00,left,diagnostic_la,,,,,,,", "performed_at: in the future"),
+    ("2014-06-01T10:00,left,diagnostic_la,,,,,,,", "more than ten years before"),
+    ("2025-06-01T10:00,left,diagnostic_la,51,,,,,,", "volume_ml: '51' is not a number from 0 "
+                                                     "to 50"),
+    ("2025-06-01T10:00,left,diagnostic_la,,,,31.0,30.4,29.9,", "temp_treated_peak_c: 31 is "
+                                                              "not the highest"),
+    ("2025-06-01T10:00,left,diagnostic_la,,11,,,,,", "pre_pain: '11' is not a whole number"),
+])
+def test_bad_block_rows(cells, message):
+    parsed = blocks(cells)
+    assert message in only_error(parsed)
+
+
+def test_two_rows_for_one_block_time():
+    parsed = blocks("2025-06-01T10:00,left,diagnostic_la,,,,,,,",
+                    "2025-06-01T10:00:00+01:00,left,diagnostic_la,,,,,,,",
+                    "2025-06-01T10:00,right,diagnostic_la,,,,,,,")
+    assert len(parsed.rows) == 1 and parsed.skipped == 1
+    assert "performed_at is also on line 2, with different values" in only_error(parsed)
+
+
+def test_block_limits_are_the_block_forms():
+    from diary import forms_blocks  # imports Flask-WTF, which diary.importer must not
+
+    assert forms_blocks.VOLUME_MAX_ML == importer.BLOCK_VOLUME_MAX_ML
+    assert forms_blocks.BLOCK_HISTORY_LIMIT == importer.BLOCK_HISTORY_LIMIT
+    form = forms_blocks.BlockForm
+
+    def longest(field):
+        return next(v.max for v in field.kwargs["validators"] if hasattr(v, "max"))
+
+    assert (longest(form.level), longest(form.agent)) == (importer.LEVEL_MAX, importer.AGENT_MAX)
+
+
+def test_an_exported_entry_parses_back_to_the_same_content():
+    row = export.EntryRow("0f8fad5b-d9cb-469f-a165-70867728950e", 1,
+                          datetime(2025, 6, 1, 9, tzinfo=UTC), 60, 3, 30.0, 31.5, "pale_white",
+                          "colder", None, None, "marked", "more", "bruising;groin_thigh_burning",
+                          True, "-worse\nat night", 1, None, None, True, None)
+    line = export.line(export.entry_cells(row, {1: "R-1"}, {1: "dr"}))
+    parsed = importer.parse_entries(export.header(export.ENTRY_COLUMNS) + line,
+                                    Context("Europe/London", NOW + timedelta(days=1),
+                                            CTX.record_created, "R-1"))
+    assert parsed.ok, parsed.errors
+    assert parsed.rows[0].content == export.entry_content(row)
