@@ -132,8 +132,9 @@ def import_patient(patient_id: int):
         return _page(patient, form, outcome, status=422)
     parts = []
     for f in outcome.files:
-        noun = "entries" if f.parsed.kind == "entries" else "blocks"
-        parts.append(f"{f.created} new {noun} ({f.unchanged} already in the diary)")
+        one, many = ("entry", "entries") if f.parsed.kind == "entries" else ("block", "blocks")
+        parts.append(f"{f.created} new {one if f.created == 1 else many} "
+                     f"({f.unchanged} already in the diary)")
     flash("Imported: " + "; ".join(parts) + ".")
     warnings = outcome.warnings()
     for w in warnings[:SHOWN_WARNINGS]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 from pandas.api.types import is_string_dtype
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -221,6 +222,10 @@ def test_block_summary_agrees_with_the_analysis_the_pages_use(diary, client, app
     assert row["dur50_days"] == f"{a.duration.dur50:.1f}"
     assert row["repeat_due"] == ("yes" if result.repeat_due else "no")
     assert row["reason_codes"] == ";".join(r.code for r in a.reasons)
+    # ... and the patient page shows the same sentence for the same block.
+    page = client.get(f"/clinic/patients/{diary.patient_id}").get_data(as_text=True)
+    card = page[page.index(f'id="block-{diary.block_id}"'):]
+    assert f'<p class="explanation">{escape(row["verdict_reason"])}</p>' in card
 
 
 def test_deleted_entries_only_when_asked_with_a_deleted_at_column(diary, client, app):
@@ -292,6 +297,9 @@ def test_round_trip_into_a_new_patient_gives_the_same_rows(diary, client, app, w
     copy = world.patient(diary.clinician_id, name="Copy", record="R-200")
     r = import_csv(client, copy, blank(entries, "entry_id"), blocks)
     assert r.status_code == 302, r.get_data(as_text=True)
+    notes = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "22 new entries (0 already in the diary); 1 new block" in notes
+    assert "exported for record R-100; they are imported into record R-200" in notes
     again_entries = export_csv(client, copy, "entries").get_data()
     again_blocks = export_csv(client, copy, "blocks").get_data()
     # Ids, record and bookkeeping are the new patient's; every recorded value is the same.
@@ -305,6 +313,38 @@ def test_round_trip_into_a_new_patient_gives_the_same_rows(diary, client, app, w
     assert content(again_blocks) == content(blocks)
     assert {r["entered_by"] for r in rows_of(again_entries)} == {"dr@clinic.example"}
     assert len(rows_of(again_entries)) == 22
+
+
+def test_rows_without_ids_are_matched_on_their_values(diary, client, app):
+    entries = blank(export_csv(client, diary.patient_id, "entries").get_data(), "entry_id")
+    r = import_csv(client, diary.patient_id, entries)
+    assert r.status_code == 302
+    assert "0 new entries (22 already in the diary)" in \
+        client.get(r.headers["Location"]).get_data(as_text=True)
+    assert count(app, Entry) == 22
+
+
+def test_an_entry_deleted_from_the_diary_is_not_imported_again(diary, client, app):
+    body = export_csv(client, diary.patient_id, "entries").get_data()
+    with app.app_context():
+        entry = db.session.scalar(sa.select(Entry).where(Entry.notes == TRICKY_NOTE))
+        entry.deleted_at = NOW
+        db.session.commit()
+    r = import_csv(client, diary.patient_id, body)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "0 new entries (21 already in the diary)" in page
+    assert "This entry was deleted from the diary: not imported again." in page
+    assert count(app, Entry, Entry.deleted_at.is_(None)) == 21
+
+
+def test_a_different_block_at_the_same_time_is_an_error(diary, client, app):
+    body = export_csv(client, diary.patient_id, "blocks").get_data().decode("utf-8-sig")
+    changed = body.replace(",diagnostic_la,", ",therapeutic_la,")
+    r = import_csv(client, diary.patient_id, blocks=changed.encode())
+    assert r.status_code == 422
+    assert "blocks file, line 2: a different block is already recorded at this time" in \
+        r.get_data(as_text=True)
+    assert count(app, Block) == 1
 
 
 def test_importing_the_same_file_again_adds_nothing(diary, client, app):
@@ -423,3 +463,13 @@ def test_patients_and_strangers_get_nothing(diary, app):
     r = post_form(client, f"/clinic/patients/{diary.patient_id}/export", {"what": "entries"},
                   token_from="/diary/")
     assert r.status_code == 404
+
+
+def test_a_clinic_without_patients_exports_a_header(client, world):
+    world.clinician("new@clinic.example")
+    assert sign_in(client, "new@clinic.example").status_code == 302
+    for what, columns in (("entries", export.ENTRY_COLUMNS), ("blocks", export.BLOCK_COLUMNS),
+                          ("block-summary", export.SUMMARY_COLUMNS)):
+        r = post_form(client, "/clinic/export", {"what": what, "include_deleted": "y"})
+        expected = export.columns_for(columns, what != "block-summary")
+        assert r.get_data() == ("\ufeff" + ",".join(expected) + "\r\n").encode(), what
