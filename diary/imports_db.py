@@ -83,8 +83,8 @@ def import_files(patient: Patient, user, now: datetime, entries: bytes | None = 
         files.append(FileResult("blocks file", importer.parse_blocks(blocks, ctx),
                                 _digest(blocks)))
     outcome = Outcome(files)
-    if not outcome.ok:
-        return outcome
+    # Rows that parsed are checked against the diary even when others did not, so that one
+    # attempt lists every problem.
     for f in files:
         (_match_entries if f.parsed.kind == "entries" else _match_blocks)(patient, f)
     if not outcome.ok:

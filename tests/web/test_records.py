@@ -392,10 +392,13 @@ def test_same_id_with_other_values_is_an_error_for_that_row(diary, client, app):
     body = export_csv(client, diary.patient_id, "entries").get_data()
     text = body.decode("utf-8-sig").replace("2025-05-25T18:00:00+01:00,7,",
                                             "2025-05-25T18:00:00+01:00,6,", 1)
+    text = text.replace("2025-05-26T18:00:00+01:00,7,", "2025-05-26T18:00:00+01:00,70,", 1)
     r = import_csv(client, diary.patient_id, text.encode())
     assert r.status_code == 422
-    assert "line 2: entry_id is already in this diary with different values" in \
-        r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    # A conflict with the diary and a bad value, listed together in one attempt.
+    assert "line 2: entry_id is already in this diary with different values" in page
+    assert "line 3: pain: &#39;70&#39; is not a whole number" in page
 
 
 def test_another_patients_entry_ids_are_refused(diary, client, app, world):
