@@ -4,8 +4,10 @@ and the values the rows turn into."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from diary import export, importer, units
+from diary import export, importer, units, vocab
 from diary.importer import Context
 
 NOW = datetime(2025, 6, 15, 10, 30, tzinfo=UTC)
@@ -240,3 +242,40 @@ def test_an_exported_entry_parses_back_to_the_same_content():
                                             CTX.record_created, "R-1"))
     assert parsed.ok, parsed.errors
     assert parsed.rows[0].content == export.entry_content(row)
+
+
+_valid_text = st.text(st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from(
+    ["\t", "\n", "\r", "=", "+", "-", "@", "'", '"', ","]), max_size=60)
+_codes = {name: st.none() | st.sampled_from(sorted(codes)) for name, codes in
+          (("colour", vocab.COLOURS), ("feels", vocab.FEELS), ("swelling", vocab.SWELLING),
+           ("sweating", vocab.SWEATING))}
+
+
+@st.composite
+def valid_entries(draw):
+    walked = not draw(st.booleans())
+    pain_free = draw(st.none() | st.integers(0, 600)) if walked else None
+    most = draw(st.none() | st.integers(pain_free or 0, 600)) if walked else None
+    when = draw(st.datetimes(min_value=datetime(2024, 1, 2), max_value=datetime(2025, 6, 15)))
+    effects = draw(st.sets(st.sampled_from(sorted(vocab.SIDE_EFFECTS))))
+    return export.EntryRow(
+        id=str(draw(st.uuids(version=4))), patient_id=1, observed_at=when.replace(tzinfo=UTC),
+        utc_offset_min=draw(st.sampled_from([0, 60, -300, 330, 780])),
+        pain=draw(st.integers(0, 10)),
+        temp_treated_c=draw(st.none() | st.floats(15, 40)),
+        temp_other_c=draw(st.none() | st.floats(15, 40)),
+        walk_pain_free_min=pain_free, walk_max_min=most, did_not_walk=not walked,
+        side_effects=";".join(c for c in vocab.SIDE_EFFECTS if c in effects),  # form's order
+        rescue_medication=draw(st.booleans()), notes=draw(_valid_text), entered_by=1,
+        created_at=None, updated_at=None, deleted_at=None,
+        **{name: draw(strategy) for name, strategy in _codes.items()})
+
+
+@given(st.lists(valid_entries(), min_size=1, max_size=5, unique_by=lambda r: r.id))
+def test_any_valid_entry_survives_export_then_import(rows):
+    text = export.header(export.ENTRY_COLUMNS) + "".join(
+        export.line(export.entry_cells(r, {1: "R-1"}, {1: "pat"})) for r in rows)
+    parsed = importer.parse_entries(text.encode("utf-8-sig"), CTX)
+    assert parsed.ok, parsed.errors
+    assert [r.content for r in parsed.rows] == [export.entry_content(r) for r in rows]
+    assert [r.entry_id for r in parsed.rows] == [r.id for r in rows]
