@@ -27,6 +27,10 @@ def patient_screens(w, demo):
     yield "entry", page
     page.goto("/diary/history")
     yield "history", page
+    page.get_by_role("link", name="My progress").click()
+    page.wait_for_url("**/progress")
+    yield "progress", page
+    page.goto("/diary/history")
     page.locator(".entry-card").first.get_by_role("link", name="Change").click()
     page.wait_for_url("**/edit")
     yield "edit", page
