@@ -762,7 +762,11 @@ def comparison_caption(analysis: PatientAnalysis) -> str:
 
 def _phone_days(analysis: PatientAnalysis) -> tuple[date, date]:
     today = analysis.now.astimezone(ZoneInfo(analysis.tz)).date()
-    return today - timedelta(days=PHONE_DAYS - 1), today
+    first = today - timedelta(days=PHONE_DAYS - 1)
+    # A young diary fills the phone's width instead of sitting at its right-hand end.
+    if analysis.daily_means and analysis.daily_means[0].date > first:
+        first = min(analysis.daily_means[0].date, today)
+    return first, today
 
 
 def progress_spec(analysis: PatientAnalysis) -> dict:

@@ -60,13 +60,13 @@ def seed(now: datetime) -> User:
     margaret_user = User(email=PATIENT_EMAIL, role="patient", name="Margaret (DEMO)")
     margaret_user.set_password(DEMO_PASSWORD)
     margaret = Patient(clinician_id=clinician.id, user=margaret_user,
-                       display_name="Margaret Hill (DEMO)", record_number="DEMO-001",
+                       display_name="Margaret Hill", record_number="DEMO-001",
                        treated_side="left", condition="crps", temp_unit="C",
                        timezone="Europe/London", is_demo=True,
                        created_at=now - timedelta(days=50))
     dennis_user = User(email=SECOND_PATIENT_EMAIL, role="patient", name="Dennis (DEMO)")
     dennis_user.set_password(DEMO_PASSWORD)
-    dennis = Patient(clinician_id=clinician.id, user=dennis_user, display_name="Dennis Okafor (DEMO)",
+    dennis = Patient(clinician_id=clinician.id, user=dennis_user, display_name="Dennis Okafor",
                      record_number="DEMO-002", treated_side="right", condition="pad_clti",
                      temp_unit="F", timezone="America/New_York", is_demo=True,
                      created_at=now - timedelta(days=50))

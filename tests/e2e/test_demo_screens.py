@@ -47,7 +47,7 @@ def clinician_screens(w, demo):
     sign_in(page, demo.CLINICIAN_EMAIL, DEMO_PASSWORD)
     page.wait_for_url("**/clinic/")
     yield "patients", page
-    page.get_by_role("link", name="Margaret Hill (DEMO)").click()
+    page.get_by_role("link", name="Margaret Hill").click()
     page.wait_for_url("**/clinic/patients/*")
     yield "patient", page
     page.get_by_role("button", name="Issue a new invite").click()

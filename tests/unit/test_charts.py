@@ -272,7 +272,7 @@ def test_phone_chart_is_simple_and_large():
     # The planned block on 20 Mar is after today, outside the chart.
     assert [s["x0"] for s in layout["shapes"]] == ["2025-01-10", "2025-02-10"]
     caption = charts.phone_caption(analysis)
-    assert caption.startswith("Your average pain each day from 3 Dec 2024 to 2 Mar 2025")
+    assert caption.startswith("Your average pain each day from 3 Jan 2025 to 2 Mar 2025")
     # First week with entries 3-9 Jan: all 6. Last week 23 Feb - 1 Mar: (2 + 2 + 5 x 6) / 7.
     assert "about 6 in the first week with entries and about 4.9 in the last week" in caption
     assert "10 Jan 2025, 10 Feb 2025" in caption
@@ -379,3 +379,16 @@ def test_downsampling_hides_no_extreme_reading(readings, block_day, now_day, max
         assert (lowest["y"][i], highest["y"][i]) == (min(pains), max(pains))
         assert extreme["y"][i] == (max(pains) if max(pains) >= charts.EXTREME_PAIN else None)
     assert len(highest["y"]) <= max_bins
+
+
+def test_phone_chart_starts_where_a_young_diary_starts():
+    from datetime import UTC, datetime, timedelta
+
+    from diary.analysis import EntryRecord, analyse_patient
+    from diary.charts import progress_spec
+
+    now = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
+    entries = [EntryRecord(f"e{i}", now - timedelta(days=i), 5) for i in range(10)]
+    spec = progress_spec(analyse_patient(entries, [], None, "UTC", now))
+    start = str(spec["layout"]["xaxis"]["range"][0])
+    assert start.startswith("2026-05-10") or start.startswith("2026-05-11"), start
