@@ -172,7 +172,7 @@ def test_demo_seeds_a_labelled_clinic(runner, app, client, clock):
         patients = db.session.scalars(sa.select(Patient).order_by(Patient.id)).all()
         assert len(patients) >= 2
         for patient in patients:
-            assert patient.is_demo and "DEMO" in patient.display_name
+            assert patient.is_demo and patient.record_number.startswith("DEMO-")
             rows = db.session.scalars(sa.select(Entry).where(Entry.patient_id == patient.id)
                                       .order_by(Entry.observed_at)).all()
             assert rows[-1].observed_at <= NOW
@@ -187,6 +187,12 @@ def test_demo_seeds_a_labelled_clinic(runner, app, client, clock):
             assert all(0 <= e.pain <= 10 for e in rows)
             assert all(e.temp_treated_c is None or 15 <= e.temp_treated_c <= 40 for e in rows)
         assert {p.temp_unit for p in patients} == {"C", "F"}
+    # Labelled where people see it: the clinic list and the demo patient's own pages.
+    from tests.conftest import sign_in
+
+    phone = app.test_client()
+    sign_in(phone, demo.PATIENT_EMAIL, demo.DEMO_PASSWORD)
+    assert 'class="demo-ribbon"' in phone.get("/diary/history").get_data(as_text=True)
     assert sign_in(client, demo.CLINICIAN_EMAIL, demo.DEMO_PASSWORD).status_code == 302
     listing = client.get("/clinic/").get_data(as_text=True)
     assert listing.count('class="tag demo">DEMO<') >= 2
