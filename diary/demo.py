@@ -74,7 +74,7 @@ def seed(now: datetime) -> User:
     db.session.flush()
     for patient, key, diarist in ((margaret, "margaret", margaret_user),
                                   (dennis, "dennis", dennis_user)):
-        _diary(patient, PLANS[key], now, diarist, clinician, random.Random(key))
+        _diary(patient, PLANS[key], now, diarist, clinician, random.Random(key))  # noqa: S311 - made-up data
         audit.record("patient.create", "patient", patient.id, patient_id=patient.id,
                      actor=clinician, after={"demo": True})
     db.session.commit()

@@ -4,13 +4,27 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, PasswordField, RadioField,
-                     SelectChoice, SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from . import units, vocab
-from .fields import (DecimalTextField, MultiCheckboxField, WholeNumberField, one_newline,
-                     plain_text, strip)
+from .fields import (
+    DecimalTextField,
+    MultiCheckboxField,
+    WholeNumberField,
+    one_newline,
+    plain_text,
+    strip,
+)
 
 # \Z, not $: "$" also matches before a final newline, letting "<uuid>\n" through.
 UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"

@@ -11,8 +11,8 @@ from ..extensions import db, limiter
 from ..forms import AcceptInviteForm, SignInForm
 from ..invites import find_valid
 from ..models import User
-from . import mfa as mfa_views
 from ..security import end_all_sessions, end_session, now, start_session
+from . import mfa as mfa_views
 
 bp = Blueprint("auth", __name__)
 

@@ -10,7 +10,7 @@ from .. import audit, invites, patient_list, vocab
 from ..extensions import db
 from ..follow_up import follow_up
 from ..forms import ConfirmForm, PatientForm
-from ..models import Block, Entry, Patient
+from ..models import Entry, Patient
 from ..qr import qr_svg
 from ..records import load_clinic_records, settings_for
 from ..security import clinician_required, now, patient_or_404, patients_of

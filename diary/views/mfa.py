@@ -1,7 +1,6 @@
 """Clinicians' two-factor sign-in: enrolment with a QR code, and the code step at sign-in."""
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, session,
-                   url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField

@@ -7,9 +7,20 @@ import pytest
 
 from diary.models import AuditEvent, Entry
 from tests.conftest import sign_in
-from tests.web.helpers import (FULL_ENTRY, audit_rows, checked_value, checked_values, entries,
-                               entry_page, error_after, input_value, new_entry_data,
-                               option_values, post_entry, textarea_value)
+from tests.web.helpers import (
+    FULL_ENTRY,
+    audit_rows,
+    checked_value,
+    checked_values,
+    entries,
+    entry_page,
+    error_after,
+    input_value,
+    new_entry_data,
+    option_values,
+    post_entry,
+    textarea_value,
+)
 
 BIG = "9" * 10_000
 SCRIPT = "<script>alert(1)</script>"

@@ -9,13 +9,24 @@ import pytest
 import sqlalchemy as sa
 
 from diary import audit
-from diary.extensions import db
 from diary.entries import CONTENT
+from diary.extensions import db
 from diary.models import AuditEvent, Entry
 from tests.conftest import input_value, post_form, sign_in
-from tests.web.helpers import (FULL_ENTRY, add_entry, audit_json, audit_rows, checked_value,
-                               entries, entry_page, error_after, new_entry_data, post_entry,
-                               textarea_value, user_id)
+from tests.web.helpers import (
+    FULL_ENTRY,
+    add_entry,
+    audit_json,
+    audit_rows,
+    checked_value,
+    entries,
+    entry_page,
+    error_after,
+    new_entry_data,
+    post_entry,
+    textarea_value,
+    user_id,
+)
 
 pytestmark = pytest.mark.usefixtures("fixed_now")
 
