@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import Error as PlaywrightError
 
 from diary.models import Entry, Patient
 
@@ -243,7 +244,17 @@ def test_an_entry_resent_after_a_dropped_connection_is_stored_once(open_context,
         page.wait_for_timeout(100)
     assert statuses == [302]
     assert live.count(Entry, Entry.patient_id == patient_id) == 1
-    page.reload()  # a reload after a failed POST sends the same form again
+    # A reload after a failed POST sends the same form again. Chromium may still be
+    # swapping in its error page when we ask, so wait for it and try once more.
+    page.wait_for_load_state()
+    for attempt in range(3):
+        try:
+            page.reload()
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
     page.wait_for_url("**/diary/history")
     assert len(bodies) == 2 and bodies[0] == bodies[1]
     assert live.count(Entry, Entry.patient_id == patient_id) == 1
