@@ -1,8 +1,8 @@
 """Recording, changing and deleting blocks, each with its audit event in one transaction."""
 
-from . import audit
+from . import audit, changes
 from .extensions import db
-from .models import Block, Patient, utcnow
+from .models import Block, Patient
 
 CONTENT = ("performed_at", "utc_offset_min", "side", "kind", "level", "agent", "volume_ml",
            "long_acting", "pre_pain",
@@ -14,7 +14,7 @@ CONTENT = ("performed_at", "utc_offset_min", "side", "kind", "level", "agent", "
 
 
 def snapshot(block: Block) -> dict:
-    return {k: getattr(block, k) for k in CONTENT}
+    return changes.snapshot(block, CONTENT)
 
 
 def create(patient: Patient, values: dict, user) -> Block:
@@ -29,20 +29,8 @@ def create(patient: Patient, values: dict, user) -> Block:
 
 def update(block: Block, values: dict, user) -> bool:
     """Apply the new values; False (and nothing written) when nothing changed."""
-    before = snapshot(block)
-    if all(before[k] == values[k] for k in CONTENT):
-        return False
-    for k in CONTENT:
-        setattr(block, k, values[k])
-    block.updated_at = utcnow()
-    audit.record("block.update", "block", block.id, patient_id=block.patient_id,
-                 before=before, after=snapshot(block), actor=user)
-    db.session.commit()
-    return True
+    return changes.update(block, "block", CONTENT, values, user)
 
 
 def soft_delete(block: Block, user) -> None:
-    block.deleted_at = utcnow()
-    audit.record("block.delete", "block", block.id, patient_id=block.patient_id,
-                 before={"deleted_at": None}, after={"deleted_at": block.deleted_at}, actor=user)
-    db.session.commit()
+    changes.soft_delete(block, "block", user)

@@ -2,9 +2,9 @@
 
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
+from . import audit, changes
 from .extensions import db
-from .models import Entry, Patient, utcnow
+from .models import Entry, Patient
 
 CONTENT = ("observed_at", "utc_offset_min", "pain", "temp_treated_c", "temp_other_c", "colour",
            "feels", "walk_pain_free_min", "walk_max_min", "did_not_walk", "swelling",
@@ -16,7 +16,7 @@ class DuplicateConflict(Exception):
 
 
 def snapshot(entry: Entry) -> dict:
-    return {k: getattr(entry, k) for k in CONTENT}
+    return changes.snapshot(entry, CONTENT)
 
 
 def _same(entry: Entry, values: dict) -> bool:
@@ -50,20 +50,8 @@ def create_once(patient: Patient, entry_id: str, values: dict, user) -> tuple[En
 
 
 def update(entry: Entry, values: dict, user) -> bool:
-    before = snapshot(entry)
-    if _same(entry, values):
-        return False
-    for k, v in values.items():
-        setattr(entry, k, v)
-    entry.updated_at = utcnow()
-    audit.record("entry.update", "entry", entry.id, patient_id=entry.patient_id,
-                 before=before, after=snapshot(entry), actor=user)
-    db.session.commit()
-    return True
+    return changes.update(entry, "entry", CONTENT, values, user)
 
 
 def soft_delete(entry: Entry, user) -> None:
-    entry.deleted_at = utcnow()
-    audit.record("entry.delete", "entry", entry.id, patient_id=entry.patient_id,
-                 before={"deleted_at": None}, after={"deleted_at": entry.deleted_at}, actor=user)
-    db.session.commit()
+    changes.soft_delete(entry, "entry", user)

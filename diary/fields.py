@@ -51,6 +51,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def check_temperatures(fields, unit: str, celsius: dict, warnings: dict) -> bool:
+    """Check typed skin temperatures (shared/CLINICAL.md §4); fill °C values and warnings
+    by field name, put errors on the fields; False if any was refused."""
+    ok = True
+    for field in fields:
+        if field.data is None or field.errors:
+            continue
+        result = units.check_skin_temp(field.data, unit)
+        if result.error:
+            field.errors = [*field.errors, result.error]
+            ok = False
+        else:
+            celsius[field.name] = result.celsius
+            if result.warning:
+                warnings[field.name] = result.warning
+    return ok
+
+
 def plain_text(form, field):
     if field.data and _CONTROL.search(field.data):
         raise ValidationError("Please remove the special (control) characters.")

@@ -21,6 +21,7 @@ from .fields import (
     DecimalTextField,
     MultiCheckboxField,
     WholeNumberField,
+    check_temperatures,
     one_newline,
     plain_text,
     strip,
@@ -151,17 +152,8 @@ class EntryForm(FlaskForm):
             ok = False
         unit = self.temp_unit.data if self.temp_unit.data in vocab.TEMP_UNITS else "C"
         self.celsius = {}
-        for field in (self.temp_treated, self.temp_other):
-            if field.data is None or field.errors:
-                continue
-            result = units.check_skin_temp(field.data, unit)
-            if result.error:
-                field.errors = [*field.errors, result.error]
-                ok = False
-            else:
-                self.celsius[field.name] = result.celsius
-                if result.warning:
-                    self.warnings[field.name] = result.warning
+        ok = check_temperatures((self.temp_treated, self.temp_other), unit, self.celsius,
+                                self.warnings) and ok
         if self.did_not_walk.data and (self.walk_pain_free_min.data or self.walk_max_min.data):
             self.did_not_walk.errors = [
                 "You ticked 'did not walk' but gave walking minutes: please choose one."]

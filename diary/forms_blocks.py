@@ -8,7 +8,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from . import analysis, units, vocab
-from .fields import DecimalTextField, WholeNumberField, plain_text, strip
+from .fields import DecimalTextField, WholeNumberField, check_temperatures, plain_text, strip
 from .forms import LOCAL_FORMAT, choices
 
 VOLUME_MAX_ML = 50.0
@@ -99,18 +99,8 @@ class BlockForm(FlaskForm):
             if not self.temp_unit.errors:
                 self.temp_unit.errors = [*self.temp_unit.errors, "Please choose °C or °F."]
             return False
-        for foot in FEET:
-            for _label, field in self.temp_fields(foot):
-                if field.data is None or field.errors:
-                    continue
-                result = units.check_skin_temp(field.data, unit)
-                if result.error:
-                    field.errors = [*field.errors, result.error]
-                    ok = False
-                else:
-                    self.celsius[field.name] = result.celsius
-                    if result.warning:
-                        self.warnings[field.name] = result.warning
+        temps = [field for foot in FEET for _label, field in self.temp_fields(foot)]
+        ok = check_temperatures(temps, unit, self.celsius, self.warnings) and ok
         if ok and self.warnings and not self.confirm_unusual.data:
             ok = False  # the page asks the clinician to confirm the unusual readings
         return ok
