@@ -140,19 +140,19 @@ def own_patient() -> Patient:
     return patient
 
 
-def entry_or_404(entry_id: str) -> Entry:
-    entry = db.session.scalar(
-        sa.select(Entry).join(Entry.patient)
-        .where(Entry.id == entry_id, Entry.deleted_at.is_(None), patients_of(current_user)))
-    if entry is None:
+def _row_or_404(model, row_id):
+    """A live (not deleted) row of a patient the current user may see, else 404."""
+    row = db.session.scalar(
+        sa.select(model).join(model.patient)
+        .where(model.id == row_id, model.deleted_at.is_(None), patients_of(current_user)))
+    if row is None:
         abort(404)
-    return entry
+    return row
+
+
+def entry_or_404(entry_id: str) -> Entry:
+    return _row_or_404(Entry, entry_id)
 
 
 def block_or_404(block_id: int) -> Block:
-    block = db.session.scalar(
-        sa.select(Block).join(Block.patient)
-        .where(Block.id == block_id, Block.deleted_at.is_(None), patients_of(current_user)))
-    if block is None:
-        abort(404)
-    return block
+    return _row_or_404(Block, block_id)
