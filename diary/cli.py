@@ -1,5 +1,7 @@
 """`flask --app wsgi diary ...`: set-up commands a clinic can script."""
 
+import os
+
 import click
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -104,7 +106,8 @@ def demo_command(if_empty: bool) -> None:
     if db.session.scalar(sa.select(User.id).where(User.email == demo.CLINICIAN_EMAIL)):
         raise click.UsageError("The demo clinic already exists.")
     demo.seed(now())
-    click.echo("DEMO clinic ready. Sign in at http://localhost:5000/sign-in as")
+    port = os.environ.get("PORT", "5000")
+    click.echo(f"DEMO clinic ready. Sign in at http://127.0.0.1:{port}/sign-in as")
     click.echo(f"  clinician: {demo.CLINICIAN_EMAIL} / {demo.DEMO_PASSWORD}")
     click.echo(f"  patient:   {demo.PATIENT_EMAIL} / {demo.DEMO_PASSWORD}")
 
