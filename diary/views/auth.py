@@ -1,10 +1,13 @@
 """Signing in and out, and accepting an invite."""
 
+import secrets
+from functools import cache
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..extensions import db, limiter
@@ -47,7 +50,9 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         user = db.session.scalar(sa.select(User).where(User.email == form.email.data.lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        if user is None:
+            _spend_a_password_check(form.password.data)  # same time whether or not it exists
+        elif user.active and user.check_password(form.password.data):
             if mfa_views.needs_second_step(user):
                 return mfa_views.start_second_step(user, form.remember.data)
             start_session(user, remember=form.remember.data)
@@ -58,6 +63,15 @@ def sign_in():
         db.session.commit()
         form.password.errors = ["That email and password do not match an account."]
     return render_template("auth/sign_in.html", form=form)
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _spend_a_password_check(password: str) -> None:
+    check_password_hash(_dummy_hash(), password)
 
 
 def _limit(name: str) -> str:

@@ -29,7 +29,7 @@ def register(app) -> None:
     def csrf_handler(error):
         # An entry typed on a page left open too long is kept, not thrown away.
         if pending.wants_rescue():
-            return pending.keep_and_sign_in()
+            return pending.keep_after_bad_token()
         return handler(error)
 
     for code in MESSAGES:

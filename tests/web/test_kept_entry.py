@@ -40,10 +40,20 @@ def test_entry_survives_an_ended_session(app, as_patient, world):
 def test_entry_survives_an_expired_form_token(as_patient, world):
     page = as_patient.get("/diary/").get_data(as_text=True)
     response = as_patient.post("/diary/", data={**_typed(page), "csrf_token": "expired"})
-    assert response.status_code == 302 and response.location.endswith("/diary/")
-    assert world.count(Entry) == 0
+    # Refused, as any POST without a valid token is, and nothing is saved...
+    assert response.status_code == 400 and world.count(Entry) == 0
+    assert "What you typed is kept" in response.get_data(as_text=True)
+    # ...but one tap brings the entry back to check and save.
     again = as_patient.get("/diary/").get_data(as_text=True)
-    assert "typed slowly while the kettle boiled" in again and "open a long time" in again
+    assert "typed slowly while the kettle boiled" in again and "is back" in again
+
+
+def test_a_forged_post_from_another_site_is_not_kept(app, as_patient, world):
+    page = as_patient.get("/diary/").get_data(as_text=True)
+    stranger = app.test_client()  # no cookies of ours, as a cross-site POST with SameSite=Lax
+    response = stranger.post("/diary/", data={**_typed(page), "csrf_token": "forged"})
+    assert response.status_code == 400 and world.count(Entry) == 0
+    assert "typed slowly" not in as_patient.get("/diary/").get_data(as_text=True)
 
 
 def test_other_forms_without_token_are_refused(as_patient, world):
