@@ -116,3 +116,14 @@ def test_error_pages_leak_nothing(app, client):
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
     assert client.get("/sign-out").status_code == 405
+
+
+def test_unknown_accounts_cost_a_password_check_too(client, monkeypatch):
+    """Otherwise a fast answer would tell an attacker which accounts exist."""
+    from diary.views import auth
+
+    calls = []
+    real = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    response = sign_in(client, "nobody@nowhere.example", "whatever password")
+    assert response.status_code == 200 and len(calls) == 1
