@@ -45,3 +45,51 @@ def test_invite_guessing_is_limited(app):
     codes = [client.get(f"/invite/guess{n}", environ_base={"REMOTE_ADDR": "203.0.113.5"})
              .status_code for n in range(11)]
     assert codes == [404] * 10 + [429]
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def redis_prefix():
+    """This test's own keys in the shared Redis, removed afterwards."""
+    import uuid
+
+    import redis
+
+    if not _redis_up():
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (CI machines have it)")
+    prefix = f"diary-test-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+
+
+def test_counts_live_in_redis_for_several_workers(app_config, redis_prefix, world, clock):
+    """With DIARY_RATELIMIT_STORAGE_URI=redis://… every worker process counts the same
+    guesses: the counters are in Redis, not in one process's memory."""
+    import redis
+
+    from diary import create_app
+    from tests.conftest import BASE_CONFIG
+
+    world.clinician()
+    app = create_app({**BASE_CONFIG, "CLOCK": clock,
+                      "SQLALCHEMY_DATABASE_URI": world.app.config["SQLALCHEMY_DATABASE_URI"],
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL,
+                      "RATELIMIT_KEY_PREFIX": redis_prefix})
+    codes = [_try(app.test_client(), "dr@clinic.example", f"guess-{n}", "203.0.113.77")
+             .status_code for n in range(6)]
+    assert codes == [200] * 5 + [429]
+    keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"*{redis_prefix}*"))
+    assert keys, "no rate-limit counters in Redis"
