@@ -81,6 +81,7 @@ def test_counts_live_in_redis_for_several_workers(app_config, redis_prefix, worl
     import redis
 
     from diary import create_app
+    from diary.extensions import db
     from tests.conftest import BASE_CONFIG
 
     world.clinician()
@@ -88,8 +89,12 @@ def test_counts_live_in_redis_for_several_workers(app_config, redis_prefix, worl
                       "SQLALCHEMY_DATABASE_URI": world.app.config["SQLALCHEMY_DATABASE_URI"],
                       "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL,
                       "RATELIMIT_KEY_PREFIX": redis_prefix})
-    codes = [_try(app.test_client(), "dr@clinic.example", f"guess-{n}", "203.0.113.77")
-             .status_code for n in range(6)]
+    try:
+        codes = [_try(app.test_client(), "dr@clinic.example", f"guess-{n}", "203.0.113.77")
+                 .status_code for n in range(6)]
+    finally:
+        with app.app_context():
+            db.engine.dispose()  # this extra app's pool, or its connections outlive the test
     assert codes == [200] * 5 + [429]
     keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"*{redis_prefix}*"))
     assert keys, "no rate-limit counters in Redis"
