@@ -1,13 +1,39 @@
 """Two-factor sign-in for clinicians: TOTP (RFC 6238) codes and one-time recovery codes."""
 
+import base64
 import hashlib
 import hmac
 import secrets
 
 import pyotp
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ISSUER = "Block Diary"
 RECOVERY_COUNT = 10
+
+
+def _fernet(app_secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"block-diary totp secret").derive(app_secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret: str, app_secret: str) -> str:
+    """The TOTP secret encrypted for the database: a copy of the table alone is not enough
+    to make codes. The key comes from SECRET_KEY; if that changes, clinicians sign in once
+    with a recovery code and enrol again."""
+    return _fernet(app_secret).encrypt(secret.encode()).decode()
+
+
+def unseal(sealed: str | None, app_secret: str) -> str | None:
+    if not sealed:
+        return None
+    try:
+        return _fernet(app_secret).decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None
 
 
 def new_secret() -> str:
@@ -18,13 +44,14 @@ def provisioning_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
-def accepted_step(secret: str, code: str, at_timestamp: float, last_step: int | None) -> int | None:
+def accepted_step(secret: str | None, code: str, at_timestamp: float,
+                  last_step: int | None) -> int | None:
     """The time step a 6-digit code matches (±1 step of clock drift), or None.
 
     A step at or before the last one used is refused, so a code cannot be replayed.
     """
     code = (code or "").replace(" ", "")
-    if len(code) != 6 or not code.isascii() or not code.isdigit():
+    if secret is None or len(code) != 6 or not code.isascii() or not code.isdigit():
         return None
     totp = pyotp.TOTP(secret)
     now_step = int(at_timestamp // totp.interval)

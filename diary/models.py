@@ -48,7 +48,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Two-factor sign-in (TOTP) for clinicians; recovery codes are stored hashed.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))  # encrypted (mfa.seal)
     totp_last_step: Mapped[int | None]
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recovery_codes: Mapped[list | None] = mapped_column(sa.JSON)

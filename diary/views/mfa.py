@@ -45,8 +45,8 @@ def verify():
     user = db.session.get(User, user_id)
     form = CodeForm()
     if form.validate_on_submit() and user is not None and user.active:
-        step = mfa.accepted_step(user.totp_secret, form.code.data, now().timestamp(),
-                                 user.totp_last_step)
+        secret = mfa.unseal(user.totp_secret, current_app.config["SECRET_KEY"])
+        step = mfa.accepted_step(secret, form.code.data, now().timestamp(), user.totp_last_step)
         remaining = None if step is not None else mfa.use_recovery_code(
             user.recovery_codes, form.code.data)
         if step is not None or remaining is not None:
@@ -81,7 +81,8 @@ def enrol():
         else:
             codes = mfa.new_recovery_codes()
             user = current_user
-            user.totp_secret, user.totp_last_step = secret, step
+            user.totp_secret = mfa.seal(secret, current_app.config["SECRET_KEY"])
+            user.totp_last_step = step
             user.recovery_codes = [mfa.hash_code(c) for c in codes]
             user.mfa_enabled_at = now()
             audit.record("auth.mfa_enrol", "user", user.id)

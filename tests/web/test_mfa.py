@@ -104,3 +104,16 @@ def test_required_mfa_sends_clinicians_to_enrol(client, world):
 
 def test_patients_are_not_asked_for_a_second_factor(as_patient):
     assert as_patient.get("/diary/").status_code == 200
+
+
+def test_the_secret_is_stored_encrypted(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    secret, _ = _enrol(client, clock)
+    with app.app_context():
+        stored = db.session.scalar(db.select(User.totp_secret))
+    assert stored and secret not in stored
+    from diary import mfa
+
+    assert mfa.unseal(stored, app.config["SECRET_KEY"]) == secret
+    assert mfa.unseal(stored, "another secret key of the same length ok") is None

@@ -27,3 +27,25 @@ def test_migrations_go_down_and_up_again(app):
         downgrade(revision="base")
         upgrade()
         check()
+
+
+def test_upgrading_a_database_with_data_keeps_it(app):
+    """SQLite rebuilds a table to alter it: that must work with rows that refer to it."""
+    import sqlalchemy as sa
+
+    from diary.extensions import db
+
+    with app.app_context():
+        downgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                'INSERT INTO "user" (id, email, password_hash, role, name, active, created_at)'
+                " VALUES (99, 'kept@clinic.example', 'x', 'clinician', 'Kept', true, "
+                "'2026-01-01 00:00:00')"))
+            conn.execute(sa.text(
+                "INSERT INTO patient (id, clinician_id, display_name, treated_side, condition,"
+                " temp_unit, timezone, is_demo, created_at) VALUES (99, 99, 'Kept', 'left',"
+                " 'crps', 'C', 'UTC', false, '2026-01-01 00:00:00')"))
+        upgrade()
+        check()
+        assert db.session.scalar(sa.text("SELECT clinician_id FROM patient WHERE id = 99")) == 99
