@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from diary import charts
 from diary.analysis import BlockRecord, EntryRecord, Settings, analyse_patient
+from diary.charts import binning
 
 LON = "Europe/London"
 NOW = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
@@ -354,7 +355,7 @@ def test_downsampling_hides_no_extreme_reading(readings, block_day, now_day, max
     blocks = ([BlockRecord(1, start + timedelta(days=block_day, hours=10), "diagnostic_la",
                            pre_pain=7)] if block_day is not None else [])
     analysis = analyse_patient(entries, blocks, Settings(), LON, start + timedelta(days=now_day))
-    with mock.patch.object(charts, "RAW_LIMIT", 5), mock.patch.object(charts, "MAX_BINS",
+    with mock.patch.object(binning, "RAW_LIMIT", 5), mock.patch.object(binning, "MAX_BINS",
                                                                         max_bins):
         by_name = traces(charts.timeline_spec(analysis, entries))
     shown = set(zip(by_name["Pain readings"]["x"], by_name["Pain readings"]["y"],
