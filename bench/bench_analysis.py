@@ -7,47 +7,18 @@ readings on the block day); the ratios should be close to 2 and 4 (linear, give 
 """
 
 import gc
-import random
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from diary.analysis import BlockRecord, EntryRecord, Settings, analyse_patient  # noqa: E402
+# The same synthetic diary the chart benchmark draws, so the two figures compare.
+from bench_charts import START, TZ, build  # noqa: E402
 
-START = datetime(2015, 1, 1, tzinfo=UTC)
-TZ = "Europe/London"
-
-
-def build(years: float, seed: int = 1) -> tuple[list[EntryRecord], list[BlockRecord]]:
-    rng = random.Random(seed)
-    days = round(365 * years)
-    n_blocks = round(2 * years)
-    block_days = sorted(rng.sample(range(30, days - 30), n_blocks))
-    blocks, entries = [], []
-    for i, d in enumerate(block_days):
-        at = START + timedelta(days=d, hours=10)
-        blocks.append(BlockRecord(
-            i + 1, at, rng.choice(["diagnostic_la", "therapeutic_la", "neurolysis"]),
-            pre_pain=rng.randint(5, 9), temps_treated={0: 27.5, 5: 28.5, 15: 30.2, 30: 30.8},
-            temps_other={0: 27.9, 30: 28.1}, long_acting=rng.random() < 0.3))
-        for minutes in (15, 30, *range(60, 481, 60)):
-            entries.append(EntryRecord(f"b{i}-{minutes}", at + timedelta(minutes=minutes),
-                                       rng.randint(1, 6), side_effects=frozenset()))
-    for d in range(days):
-        for slot in range(rng.randint(1, 4)):
-            at = START + timedelta(days=d, hours=8 + 4 * slot, minutes=rng.randint(0, 59))
-            entries.append(EntryRecord(
-                f"e{d}-{slot}", at, rng.randint(2, 9),
-                temp_treated_c=round(rng.uniform(25, 31), 1) if slot == 0 else None,
-                temp_other_c=round(rng.uniform(25, 31), 1) if slot == 0 else None,
-                walk_pain_free_min=rng.randint(0, 20) if slot == 1 else None,
-                walk_max_min=rng.randint(20, 40) if slot == 1 else None,
-                rescue_medication=rng.random() < 0.02))
-    rng.shuffle(entries)
-    return entries, blocks
+from diary.analysis import Settings, analyse_patient  # noqa: E402
 
 
 def best_time(entries, blocks, repeats: int = 7) -> float:
