@@ -22,7 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from diary import create_app
 from diary.extensions import db
-from diary.models import Patient, User
+from tests.conftest import PASSWORD, World
 
 CHROMIUM = os.environ.get("DIARY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -31,7 +31,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 AXE_VERSION = "4.14.1"
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
-PASSWORD = "correct horse battery"
 
 WHERE = {"locale": "en-GB", "timezone_id": "Europe/London"}
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
@@ -66,8 +65,9 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-class LiveServer:
-    """The app on a free local port, on its own migrated SQLite file."""
+class LiveServer(World):
+    """The app on a free local port, on its own migrated SQLite file; accounts are made
+    straight in the database (World's helpers), for tests that start past the sign-up."""
 
     def __init__(self, tmp: Path):
         url = f"sqlite:///{tmp / 'diary.sqlite'}"
@@ -96,28 +96,6 @@ class LiveServer:
         with self.app.app_context():
             db.session.remove()
             db.engine.dispose()
-
-    # Accounts made straight in the database, for tests that start past the sign-up.
-    def clinician(self, email: str, name: str = "Dr Browser") -> int:
-        with self.app.app_context():
-            user = User(email=email, name=name, role="clinician")
-            user.set_password(PASSWORD)
-            db.session.add(user)
-            db.session.commit()
-            return user.id
-
-    def patient(self, clinician_id: int, email: str, name: str = "Pat Browser",
-                unit: str = "C") -> int:
-        with self.app.app_context():
-            user = User(email=email, name=name, role="patient")
-            user.set_password(PASSWORD)
-            patient = Patient(clinician_id=clinician_id, user=user, display_name=name,
-                              treated_side="left", condition="crps", temp_unit=unit,
-                              timezone="Europe/London",
-                              created_at=datetime(2025, 1, 1, tzinfo=UTC))
-            db.session.add_all([user, patient])
-            db.session.commit()
-            return patient.id
 
     def scalar(self, query):
         with self.app.app_context():

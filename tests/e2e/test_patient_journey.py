@@ -146,7 +146,7 @@ def test_invite_entry_history_edit_delete(open_context, live):
 
 def _phone_patient(open_context, live, email: str, name: str):
     clinician = live.clinician(f"dr-{email}")
-    patient_id = live.patient(clinician, email, name=name)
+    patient_id = live.patient(clinician, name=name, email=email)
     phone = open_context("phone", f"phone-{name.split()[0].lower()}")
     sign_in(phone.page, email)
     phone.page.wait_for_url("**/diary/")
@@ -266,7 +266,7 @@ def test_an_entry_resent_after_a_dropped_connection_is_stored_once(open_context,
 
 def test_the_diary_works_without_javascript(open_context, live):
     clinician = live.clinician("dr-nojs@clinic.example")
-    patient_id = live.patient(clinician, "nora@home.example", name="Nora NoScript")
+    patient_id = live.patient(clinician, name="Nora NoScript", email="nora@home.example")
     phone = open_context("phone", "phone-nojs", java_script_enabled=False)
     page = phone.page
     sign_in(page, "nora@home.example")
