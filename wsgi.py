@@ -1,5 +1,5 @@
 """Entry point for gunicorn (`gunicorn wsgi:app`) and `flask --app wsgi`."""
 
-from diary import create_app
+from diary.web import create_app
 
 app = create_app()

@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The same synthetic diary the chart benchmark draws, so the two figures compare.
 from bench_charts import START, TZ, build  # noqa: E402
 
-from diary.analysis import Settings, analyse_patient  # noqa: E402
+from diary.clinical.analysis import analyse_patient
+from diary.clinical.settings import Settings  # noqa: E402
 
 
 def best_time(entries, blocks, repeats: int = 7) -> float:

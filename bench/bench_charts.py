@@ -19,8 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from diary import charts  # noqa: E402
-from diary.analysis import BlockRecord, EntryRecord, Settings, analyse_patient  # noqa: E402
+from diary.clinical import charts  # noqa: E402
+from diary.clinical.analysis import analyse_patient
+from diary.clinical.records import BlockRecord, EntryRecord  # noqa: E402
+from diary.clinical.settings import Settings
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
 TZ = "Europe/London"

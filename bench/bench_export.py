@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diary import export  # noqa: E402
+from diary.interchange import csv_export as export  # noqa: E402
 
 PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway database
 CLINICS = {"small@bench.example": 10, "large@bench.example": 40}  # email -> patients
@@ -74,8 +74,8 @@ def seed(path: Path, sizes: dict[str, int]) -> None:
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
-    from diary import create_app
-    from diary.extensions import db
+    from diary.data.db import db
+    from diary.web import create_app
 
     app = create_app(_config(path))
     with app.app_context():
@@ -122,7 +122,7 @@ def ceiling_sql(path: Path, email: str) -> str:
 
 def worker(path: Path, email: str) -> None:
     """One export through the app, in this fresh process; prints JSON."""
-    from diary import create_app
+    from diary.web import create_app
 
     app = create_app(_config(path))
     client = app.test_client()

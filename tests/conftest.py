@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from diary import create_app
-from diary.extensions import db
-from diary.models import Patient, User
+from diary.data.db import db
+from diary.data.models import Patient, User
+from diary.web import create_app
 
 PG_URL = os.environ.get("DIARY_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
@@ -36,7 +36,7 @@ class Clock:
 
 def _private_pg_database():
     """A database of this test run's own, beside the given one, so runs never collide."""
-    from diary.config import database_url
+    from diary.web.config import database_url
 
     base = sa.make_url(database_url(PG_URL))
     name = f"{base.database}_run{os.getpid()}"

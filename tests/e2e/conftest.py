@@ -20,8 +20,8 @@ from flask import got_request_exception
 from flask_migrate import upgrade
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from diary import create_app
-from diary.extensions import db
+from diary.data.db import db
+from diary.web import create_app
 from tests.conftest import PASSWORD, World
 
 CHROMIUM = os.environ.get("DIARY_CHROMIUM", "/usr/bin/chromium")
@@ -201,7 +201,7 @@ def open_context(browser, live):
 
 @pytest.fixture(scope="session")
 def demo_clinic(live):
-    from diary import demo
+    from diary.services import demo
 
     with live.app.app_context():
         demo.seed(datetime.now(UTC))

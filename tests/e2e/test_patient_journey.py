@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Error as PlaywrightError
 
-from diary.models import Entry, Patient
+from diary.data.models import Entry, Patient
 
 from .conftest import (
     PASSWORD,

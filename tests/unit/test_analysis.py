@@ -9,16 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from diary import vocab
-from diary.analysis import (
-    SETTING_LIMITS,
-    STATUS_LABELS,
-    BlockRecord,
-    EntryRecord,
-    Settings,
-    SettingsError,
-    analyse_patient,
-)
+from diary.clinical import vocab
+from diary.clinical.analysis import STATUS_LABELS, analyse_patient
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.settings import SETTING_LIMITS, Settings, SettingsError
 
 LON = "Europe/London"
 WARM = {0: 28.0, 5: 29.0, 10: 30.4, 20: 30.1}   # pre 28.0, peak 30.4: rose 2.4 °C
@@ -915,7 +909,8 @@ def test_zero_baseline_does_not_break_the_analysis():
     """Found by the property tests: B7 = 0 and a reading the day after must not crash."""
     from datetime import UTC, datetime, timedelta
 
-    from diary.analysis import BlockRecord, EntryRecord, analyse_patient
+    from diary.clinical.analysis import analyse_patient
+    from diary.clinical.records import BlockRecord, EntryRecord
 
     block_at = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
     entries = [EntryRecord(f"b{i}", block_at - timedelta(days=i), 0) for i in range(1, 6)]

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diary import vocab
-from diary.analysis import STATUS_LABELS, BlockRecord, EntryRecord, Settings, analyse_patient
+from diary.clinical import vocab
+from diary.clinical.analysis import STATUS_LABELS, analyse_patient
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.settings import Settings
 
 START = datetime(2025, 3, 1, tzinfo=UTC)   # spans the March/April DST changes of both hemispheres
 ZONES = ["UTC", "Europe/London", "America/New_York", "Pacific/Auckland", "Asia/Kolkata"]

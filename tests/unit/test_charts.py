@@ -24,9 +24,11 @@ import plotly.graph_objects as go
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diary import charts
-from diary.analysis import BlockRecord, EntryRecord, Settings, analyse_patient
-from diary.charts import binning
+from diary.clinical import charts
+from diary.clinical.analysis import analyse_patient
+from diary.clinical.charts import binning
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.settings import Settings
 
 LON = "Europe/London"
 NOW = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
@@ -385,8 +387,9 @@ def test_downsampling_hides_no_extreme_reading(readings, block_day, now_day, max
 def test_phone_chart_starts_where_a_young_diary_starts():
     from datetime import UTC, datetime, timedelta
 
-    from diary.analysis import EntryRecord, analyse_patient
-    from diary.charts import progress_spec
+    from diary.clinical.analysis import analyse_patient
+    from diary.clinical.charts import progress_spec
+    from diary.clinical.records import EntryRecord
 
     now = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
     entries = [EntryRecord(f"e{i}", now - timedelta(days=i), 5) for i in range(10)]

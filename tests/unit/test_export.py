@@ -1,5 +1,6 @@
-"""The CSV cells and lines of diary.export: formulas neutralised, numbers left as numbers,
-times with the patient's offset, and the fast entry writer equal to the plain one."""
+"""The CSV cells and lines of diary.interchange.csv_export: formulas neutralised, numbers left
+as numbers, times with the patient's offset, and the fast entry writer equal to the plain
+one."""
 
 import csv
 import io
@@ -9,9 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diary import export, vocab
-from diary.analysis import BlockRecord, EntryRecord, Settings, analyse_patient
-from diary.export import EntryRow
+from diary.clinical import vocab
+from diary.clinical.analysis import analyse_patient
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.settings import Settings
+from diary.interchange import csv_export as export
+from diary.interchange.csv_export import EntryRow
 
 
 @pytest.mark.parametrize("raw, cell", [

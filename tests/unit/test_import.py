@@ -1,5 +1,5 @@
-"""Reading CSV files into entries and blocks (diary.importer): every refusal, with its line,
-and the values the rows turn into."""
+"""Reading CSV files into entries and blocks (diary.interchange.csv_import): every refusal,
+with its line, and the values the rows turn into."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diary import export, importer, units, vocab
-from diary.importer import Context
+from diary.clinical import limits, vocab
+from diary.interchange import csv_export as export
+from diary.interchange import csv_import as importer
+from diary.interchange.csv_import import Context
 
 NOW = datetime(2025, 6, 15, 10, 30, tzinfo=UTC)
 CTX = Context("Europe/London", NOW, datetime(2025, 1, 1, tzinfo=UTC), "R-1")
@@ -66,7 +68,7 @@ def test_a_time_without_offset_is_read_in_the_patients_zone():
     ("2025-06-01T10:00,5,,,purple", "colour: 'purple' is not one of same, red_flushed"),
     ("2025-06-01T10:00,5,,,,bruising;hiccups", "side_effects: 'hiccups' not among"),
     ("2025-06-01T10:00,5,,,,,\"bad \x07 bell\"", "notes: contains special (control)"),
-    ("2025-06-01T10:00,5,,,,," + "x" * (units.NOTES_MAX + 1), "notes: longer than 1,000"),
+    ("2025-06-01T10:00,5,,,,," + "x" * (limits.NOTES_MAX + 1), "notes: longer than 1,000"),
 ])
 def test_each_bad_cell_is_refused_with_its_line_and_reason(cells, message):
     parsed = entries("2025-06-01T10:00,5", cells)
@@ -216,19 +218,6 @@ def test_two_rows_for_one_block_time():
                     "2025-06-01T10:00,right,diagnostic_la,,,,,,,")
     assert len(parsed.rows) == 1 and parsed.skipped == 1
     assert "performed_at is also on line 2, with different values" in only_error(parsed)
-
-
-def test_block_limits_are_the_block_forms():
-    from diary import forms_blocks  # imports Flask-WTF, which diary.importer must not
-
-    assert forms_blocks.VOLUME_MAX_ML == importer.BLOCK_VOLUME_MAX_ML
-    assert forms_blocks.BLOCK_HISTORY_LIMIT == importer.BLOCK_HISTORY_LIMIT
-    form = forms_blocks.BlockForm
-
-    def longest(field):
-        return next(v.max for v in field.kwargs["validators"] if hasattr(v, "max"))
-
-    assert (longest(form.level), longest(form.agent)) == (importer.LEVEL_MAX, importer.AGENT_MAX)
 
 
 def test_an_exported_entry_parses_back_to_the_same_content():

@@ -5,8 +5,9 @@ London in January is UTC, so local clock times equal UTC times unless a test say
 
 from datetime import UTC, date, datetime, timedelta
 
-from diary.analysis import BlockRecord, EntryRecord, Settings
-from diary.schedule import full_schedule, next_reading, reading_prompts
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.schedule import full_schedule, next_reading, reading_prompts
+from diary.clinical.settings import Settings
 
 LON = "Europe/London"
 

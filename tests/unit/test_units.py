@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from diary import units
+from diary.clinical import units
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

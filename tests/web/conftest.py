@@ -6,7 +6,7 @@ import pytest
 from jinja2 import BytecodeCache
 from werkzeug.security import generate_password_hash
 
-from diary import models
+from diary.data import models
 from tests.web.helpers import NOW
 
 

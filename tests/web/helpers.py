@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from diary.extensions import db
-from diary.models import AuditEvent, Entry, Patient, User
+from diary.data.db import db
+from diary.data.models import AuditEvent, Entry, Patient, User
 from tests.conftest import input_value
 
 # A summer Sunday: London is on BST (UTC+1), Auckland on NZST (UTC+12).

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
-from diary import assets
+from diary.web import assets
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = b"/* not really plotly */ window.Plotly = {newPlot: function () {}};\n" * 50

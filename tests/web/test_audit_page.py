@@ -1,7 +1,7 @@
 """Clinicians see the audit events of their own patients, and nobody else's."""
 
-from diary import audit
-from diary.extensions import db
+from diary.data.db import db
+from diary.services import audit
 from tests.conftest import sign_in
 
 

@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from diary import models
-from diary.extensions import db
-from diary.models import AuditEvent, LoginSession, User
+from diary.data import models
+from diary.data.db import db
+from diary.data.models import AuditEvent, LoginSession, User
 from tests.conftest import PASSWORD, input_value, post_form, sign_in
 from tests.web.helpers import NOW, audit_rows
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from diary.extensions import db
-from diary.models import AuditEvent, Block
+from diary.data.db import db
+from diary.data.models import AuditEvent, Block
 from tests.conftest import input_value, post_form, sign_in
 
 # A summer Sunday: London is on BST (UTC+1), so 09:00 local is 08:00 UTC.

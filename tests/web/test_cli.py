@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from diary import demo
-from diary.extensions import db
-from diary.models import AuditEvent, Block, Entry, Invite, Patient, User
+from diary.data.db import db
+from diary.data.models import AuditEvent, Block, Entry, Invite, Patient, User
+from diary.services import demo
 from tests.conftest import post_form, sign_in
 from tests.web.helpers import NOW, audit_rows
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from diary.extensions import db
-from diary.models import AuditEvent, Patient
+from diary.data.db import db
+from diary.data.models import AuditEvent, Patient
 from tests.conftest import input_value, post_form, sign_in
 from tests.web.helpers import NOW, add_entry, audit_rows, checked_value
 

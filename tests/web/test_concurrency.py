@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from diary import create_app
-from diary.audit import verify_chain
-from diary.extensions import db
-from diary.models import Entry
+from diary.data.db import db
+from diary.data.models import Entry
+from diary.services.audit import verify_chain
+from diary.web import create_app
 from tests.conftest import BASE_CONFIG, PG_URL, csrf_token, sign_in
 
 

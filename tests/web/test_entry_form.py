@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from diary.models import AuditEvent, Entry
+from diary.data.models import AuditEvent, Entry
 from tests.conftest import sign_in
 from tests.web.helpers import (
     FULL_ENTRY,

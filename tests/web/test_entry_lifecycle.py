@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from diary import audit
-from diary.entries import CONTENT
-from diary.extensions import db
-from diary.models import AuditEvent, Entry
+from diary.data.db import db
+from diary.data.models import AuditEvent, Entry
+from diary.services import audit
+from diary.services.entries import CONTENT
 from tests.conftest import input_value, post_form, sign_in
 from tests.web.helpers import (
     FULL_ENTRY,

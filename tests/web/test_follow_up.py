@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from diary import demo
-from diary.extensions import db
-from diary.models import AuditEvent, Patient
+from diary.data.db import db
+from diary.data.models import AuditEvent, Patient
+from diary.services import demo
 from tests.conftest import sign_in
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)

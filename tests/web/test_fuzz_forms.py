@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diary.analysis import SETTING_LIMITS, Settings
-from diary.extensions import db
-from diary.models import Block, ClinicSettings, Entry, Patient
+from diary.clinical.settings import SETTING_LIMITS, Settings
+from diary.data.db import db
+from diary.data.models import Block, ClinicSettings, Entry, Patient
 from tests.conftest import csrf_token
 
 NASTY = ["", " ", "NaN", "nan", "inf", "-inf", "Infinity", "1e309", "1e3", "-0", "0x10",

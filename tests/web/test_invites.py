@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from diary.data.tokens import token_hash
 
-from diary.extensions import db
-from diary.models import AuditEvent, Invite, LoginSession, Patient, User
-from diary.qr import qr_svg
-from diary.security import token_hash
+from diary.data.db import db
+from diary.data.models import AuditEvent, Invite, LoginSession, Patient, User
+from diary.web.qr import qr_svg
 from tests.conftest import PASSWORD, input_value, post_form, sign_in
 from tests.web.helpers import NOW, audit_json, audit_rows
 

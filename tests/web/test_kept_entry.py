@@ -1,8 +1,8 @@
 """An entry sent after the session or the form's token expired is kept, not lost."""
 import re
 
-from diary.extensions import db
-from diary.models import Entry, LoginSession
+from diary.data.db import db
+from diary.data.models import Entry, LoginSession
 from tests.conftest import input_value, post_form, sign_in
 
 

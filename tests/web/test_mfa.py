@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from diary.extensions import db
-from diary.models import LoginSession, User
+from diary.data.db import db
+from diary.data.models import LoginSession, User
 from tests.conftest import input_value, post_form, sign_in
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_the_secret_is_stored_encrypted(app, client, world, clock):
     with app.app_context():
         stored = db.session.scalar(db.select(User.totp_secret))
     assert stored and secret not in stored
-    from diary import mfa
+    from diary.services import mfa
 
     assert mfa.unseal(stored, app.config["SECRET_KEY"]) == secret
     assert mfa.unseal(stored, "another secret key of the same length ok") is None

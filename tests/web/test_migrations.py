@@ -12,7 +12,7 @@ def test_migrations_match_the_models(app):
 def test_check_would_notice_drift(app):
     import sqlalchemy as sa
 
-    from diary.extensions import db
+    from diary.data.db import db
 
     extra = sa.Table("not_migrated", db.metadata, sa.Column("id", sa.Integer, primary_key=True))
     try:
@@ -33,7 +33,7 @@ def test_upgrading_a_database_with_data_keeps_it(app):
     """SQLite rebuilds a table to alter it: that must work with rows that refer to it."""
     import sqlalchemy as sa
 
-    from diary.extensions import db
+    from diary.data.db import db
 
     with app.app_context():
         downgrade(revision="0003")

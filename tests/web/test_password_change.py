@@ -2,7 +2,7 @@
 
 import pytest
 
-from diary.models import AuditEvent
+from diary.data.models import AuditEvent
 from tests.conftest import PASSWORD, csrf_token, post_form, sign_in
 
 NEW = "a much longer new passphrase"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from diary.extensions import db
-from diary.models import Block, Entry, Patient
+from diary.data.db import db
+from diary.data.models import Block, Entry, Patient
 from tests.conftest import sign_in
 from tests.web.helpers import NOW, add_entry
 
@@ -327,7 +327,7 @@ def test_the_number_of_queries_does_not_grow_with_patients(app, world, as_clinic
 
 def test_one_diary_the_analysis_cannot_read_does_not_hide_the_others(monkeypatch, as_clinician,
                                                                       clinic):
-    from diary import patient_list
+    from diary.clinical import patient_list
     real = patient_list.analyse_patient
 
     def fussy(entries, blocks, settings, tz, now):

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from diary.extensions import db
-from diary.models import Block
+from diary.data.db import db
+from diary.data.models import Block
 from tests.conftest import sign_in
 from tests.web.helpers import add_entry, post_entry
 from tests.web.test_patient_list import add_block
@@ -264,7 +264,7 @@ def test_a_deleted_block_is_gone_from_history(app, client, patient_in):
 
 
 def test_the_entry_form_works_even_if_the_schedule_fails(app, client, patient_in, monkeypatch):
-    from diary import patient_prompts
+    from diary.clinical import patient_prompts
 
     def broken(*args, **kwargs):
         raise TypeError("schedule tripped")

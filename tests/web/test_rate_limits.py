@@ -80,8 +80,8 @@ def test_counts_live_in_redis_for_several_workers(app_config, redis_prefix, worl
     guesses: the counters are in Redis, not in one process's memory."""
     import redis
 
-    from diary import create_app
-    from diary.extensions import db
+    from diary.data.db import db
+    from diary.web import create_app
     from tests.conftest import BASE_CONFIG
 
     world.clinician()

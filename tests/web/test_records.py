@@ -13,10 +13,13 @@ from pandas.api.types import is_string_dtype
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from diary import analysis, export, records
-from diary.exports_db import WHATS
-from diary.extensions import db
-from diary.models import AuditEvent, Block, Entry, Patient
+from diary.clinical import analysis, vocab
+from diary.data import loaders as records
+from diary.data.clinic_settings import settings_for
+from diary.data.db import db
+from diary.data.exports import WHATS
+from diary.data.models import AuditEvent, Block, Entry, Patient
+from diary.interchange import csv_export as export
 from tests.conftest import csrf_token, post_form, sign_in
 from tests.web.helpers import NOW
 
@@ -194,7 +197,7 @@ def test_pandas_reads_blocks_and_summary_with_the_right_types(diary, client):
         assert df[col].dtype == "float64", col
     assert df["baseline_b0"].dtype == "int64" and df["baseline_days"].dtype == "int64"
     assert df["repeat_due"].dtype == bool and df["prolonged"].dtype == bool
-    assert set(df["verdict"]) <= set(analysis.vocab.VERDICTS)
+    assert set(df["verdict"]) <= set(vocab.VERDICTS)
 
 
 def test_block_summary_agrees_with_the_analysis_the_pages_use(diary, client, app):
@@ -203,7 +206,7 @@ def test_block_summary_agrees_with_the_analysis_the_pages_use(diary, client, app
     with app.app_context():
         patient = db.session.get(Patient, diary.patient_id)
         entries, blocks = records.load_patient_records(patient)
-        result = analysis.analyse_patient(entries, blocks, records.settings_for(
+        result = analysis.analyse_patient(entries, blocks, settings_for(
             diary.clinician_id), patient.timezone, NOW)
     (a,) = result.blocks
     assert row["block_id"] == str(diary.block_id)

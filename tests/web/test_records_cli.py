@@ -2,7 +2,7 @@
 
 import pytest
 
-from diary.models import Block, Entry
+from diary.data.models import Block, Entry
 from tests.web.test_records import audit_actions, blank, count, diary, export_csv, rows_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fixed_now")

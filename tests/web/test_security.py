@@ -4,10 +4,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError
 
-from diary import create_app
-from diary.audit import verify_chain
-from diary.extensions import db
-from diary.models import AuditEvent
+from diary.data.db import db
+from diary.data.models import AuditEvent
+from diary.services.audit import verify_chain
+from diary.web import create_app
 from tests.conftest import PG_URL, sign_in
 
 
@@ -120,7 +120,7 @@ def test_error_pages_leak_nothing(app, client):
 
 def test_unknown_accounts_cost_a_password_check_too(client, monkeypatch):
     """Otherwise a fast answer would tell an attacker which accounts exist."""
-    from diary.views import auth
+    from diary.web.views import auth
 
     calls = []
     real = auth.check_password_hash

@@ -7,10 +7,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from diary import clinic_settings
-from diary.analysis import SETTING_LIMITS, Settings
-from diary.extensions import db
-from diary.models import AuditEvent, ClinicSettings, User
+from diary.clinical.settings import SETTING_LIMITS, Settings
+from diary.data.db import db
+from diary.data.models import AuditEvent, ClinicSettings, User
+from diary.services import clinic_settings
 from tests.conftest import input_value, post_form, sign_in
 
 URL = "/clinic/settings"

@@ -1,0 +1,82 @@
+"""`flask --app wsgi diary export-csv / import-csv`: the web's CSV exports and imports, scripted."""
+
+import click
+import sqlalchemy as sa
+
+from diary.cli.group import diary
+from diary.data.clock import now
+from diary.data.db import db
+from diary.data.exports import WHATS, chunks, prepare
+from diary.data.models import Patient, User
+from diary.services import imports as imports_db
+from diary.services.exports import record_export
+
+
+def _clinician(email: str | None) -> User | None:
+    if email is None:
+        return None
+    user = db.session.scalar(sa.select(User).where(
+        User.email == email.strip().lower(), User.role.in_(("clinician", "admin"))))
+    if user is None:
+        raise click.UsageError(f"No clinician {email}.")
+    return user
+
+
+def _patient(record: str, clinician: User | None) -> Patient:
+    """The patient whose record label (record number, else id) is `record`."""
+    mine = [Patient.clinician_id == clinician.id] if clinician is not None else []
+    found = list(db.session.scalars(sa.select(Patient).where(
+        Patient.record_number == record, *mine)))
+    if not found and record.isascii() and record.isdigit():
+        found = list(db.session.scalars(sa.select(Patient).where(
+            Patient.id == int(record), Patient.record_number.is_(None), *mine)))
+    if not found:
+        owner = f" of {clinician.email}" if clinician is not None else ""
+        raise click.UsageError(f"No patient{owner} with record {record}.")
+    if len(found) > 1:
+        raise click.UsageError(f"Several clinicians have a patient with record {record}: "
+                               "say whose with --clinician.")
+    return found[0]
+
+
+@diary.command("export-csv")
+@click.option("--patient", "record", required=True, help="Record number (or id if none).")
+@click.option("--what", type=click.Choice(WHATS), default="entries", show_default=True)
+@click.option("--clinician", "clinician_email", default=None,
+              help="The owning clinician's email (needed when a record number is not unique).")
+@click.option("--include-deleted", is_flag=True, help="Add deleted rows and a deleted_at column.")
+def export_csv(record: str, what: str, clinician_email: str | None,
+               include_deleted: bool) -> None:
+    """Write one patient's CSV export to standard output (the same file as the web's)."""
+    clinician = _clinician(clinician_email)
+    patient = _patient(record, clinician)
+    job = prepare(what, [patient], patient.clinician_id, include_deleted=include_deleted)
+    record_export(what, clinician, [patient], include_deleted=job.include_deleted, via="cli")
+    for chunk in chunks(job, now()):
+        click.echo(chunk, nl=False)  # bytes go to stdout as they are: BOM, UTF-8, CRLF
+
+
+@diary.command("import-csv")
+@click.option("--patient", "record", required=True, help="Record number (or id if none).")
+@click.option("--clinician", "clinician_email", required=True,
+              help="The importing clinician, who must own the patient.")
+@click.option("--entries", "entries_file", type=click.File("rb"), required=True)
+@click.option("--blocks", "blocks_file", type=click.File("rb"), default=None)
+def import_csv(record: str, clinician_email: str, entries_file, blocks_file) -> None:
+    """Import a patient's entries (and blocks): every row, or nothing if any row is wrong."""
+    clinician = _clinician(clinician_email)
+    patient = _patient(record, clinician)
+    outcome = imports_db.import_files(
+        patient, clinician, now(), entries=entries_file.read(),
+        blocks=blocks_file.read() if blocks_file is not None else None, via="cli")
+    for warning in outcome.warnings():
+        click.echo(f"note: {warning}", err=True)
+    if not outcome.ok:
+        errors = outcome.errors()
+        for error in errors:
+            click.echo(f"error: {error}", err=True)
+        raise click.ClickException(f"Nothing was imported ({len(errors)} "
+                                   f"problem{'s' if len(errors) != 1 else ''}).")
+    for f in outcome.files:
+        click.echo(f"{f.name}: {f.created} imported, {f.unchanged} already in the diary, "
+                   f"{f.skipped} left out.")

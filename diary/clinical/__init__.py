@@ -1,0 +1,1 @@
+"""The clinical core, plain Python: no Flask, no database. Rules: docs/clinical.md."""

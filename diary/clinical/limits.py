@@ -1,0 +1,36 @@
+"""What a typed value may be: lengths, ranges and patterns, written once.
+
+The web forms, the CSV importer and the command line all import these, so a rule cannot
+drift between them. Numbers are read with ASCII digits only (`diary.clinical.units`).
+"""
+
+import re
+from datetime import timedelta
+
+# Control characters other than tab and line ends are refused in every text (PostgreSQL
+# refuses NUL; the rest is hostile).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# An entry's id, made by the phone: lower-case hex UUID (use fullmatch).
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+NOTES_MAX = 1000
+NAME_MAX = 120
+EMAIL_MAX = 254
+PASSWORD_MIN, PASSWORD_MAX = 10, 200
+RECORD_MAX = 40
+RECORD_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 /_.-]*")
+RECORD_NUMBER_HELP = "Use letters, numbers, spaces and / _ . - only."
+EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+SIGN_IN_NAME = re.compile(r"[A-Za-z0-9._%+@-]+")   # what a patient may choose to sign in with
+
+# Blocks
+LEVEL_MAX, AGENT_MAX = 40, 120
+VOLUME_MAX_ML = 50.0
+# Consultants may record blocks given long before the diary began, but not from another era.
+BLOCK_HISTORY_LIMIT = timedelta(days=10 * 365)
+BLOCK_TOO_OLD = ("That is more than ten years before the patient's record was made. "
+                 "Please check the date.")
+
+
+def has_control(text: str | None) -> bool:
+    return bool(text) and CONTROL.search(text) is not None

@@ -1,0 +1,118 @@
+"""The patient's side of blocks: the reading prompts of diary.clinical.schedule for the entry
+form and the history page, and the history's days with the blocks placed among the entries.
+Plain Python: the view hands in the records, the time zone and the clock. """
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import groupby
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.schedule import Prompt, next_reading, reading_prompts
+from diary.clinical.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Timed(Protocol):
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class TodayPrompt:
+    """One of today's prompts as the history lists it."""
+
+    text: str
+    state: str                   # "done", "missed" (window closed, no reading) or "open"
+
+
+@dataclass(frozen=True)
+class Prompts:
+    next: Prompt | None          # the first prompt still to be answered
+    note: str | None             # the block-day reminder, while block-day readings are asked
+    today: list[TodayPrompt]     # all of today's prompts, in time order
+    booked: datetime | None      # the next block booked (UTC), if any
+
+    def __bool__(self) -> bool:
+        return bool(self.next or self.today or self.booked)
+
+
+def prompts(entries: Sequence[EntryRecord], blocks: Sequence[BlockRecord], tz: str,
+            now: datetime, settings: Settings | None) -> Prompts:
+    """What to ask of the patient now, from diary.clinical.schedule."""
+    try:
+        upcoming = next_reading(blocks, entries, tz, now, settings)
+        today = reading_prompts(blocks, entries, tz, now, settings)
+    except Exception:
+        # The prompts are a help: if the schedule fails on some diary, the patient must
+        # still be able to write the entry. The log says why.
+        log.exception("Reading prompts failed")
+        return Prompts(None, None, [], None)
+    # The reminder belongs to the block-day readings: shown while one is next or due today.
+    block_day = [p for p in ([upcoming] if upcoming else []) + today if p.kind == "block_day"]
+    note = block_day[0].note if block_day else None
+    booked = min((b.performed_at for b in blocks if b.performed_at > now), default=None)
+    return Prompts(upcoming, note, [TodayPrompt(*_line(p, now)) for p in today], booked)
+
+
+def _line(p: Prompt, now: datetime) -> tuple[str, str]:
+    if p.covered:
+        return f"{p.label} — {p.reason}: done", "done"
+    if p.window_end <= now:
+        return f"{p.label} — {p.reason}: no reading", "missed"
+    return p.text, "open"
+
+
+# ------------------------------------------------------------------------------- history
+
+@dataclass(frozen=True)
+class BlockMark:
+    """A block as the patient's history shows it, in the patient's time zone."""
+
+    id: int
+    at: datetime                 # local
+    kind: str
+
+    @property
+    def heading(self) -> str:
+        return f"Block on {self.at:%A} {self.at.day} {self.at:%B}, {self.at:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Item:
+    entry: object | None = None
+    block: BlockMark | None = None
+
+
+def history_days(entries: Iterable[Timed], blocks: Iterable[BlockRecord], zone: ZoneInfo,
+                 newest_first: bool = True) -> list[tuple[date, list[Item]]]:
+    """Entries (in the order given, newest first) and blocks merged into local days.
+
+    At the same moment an entry comes before a block, so a reading made as the block started
+    reads as the one just before it.
+    """
+    items = [(e.observed_at, Item(entry=e)) for e in entries]
+    items += [(b.performed_at, Item(block=BlockMark(b.id, b.performed_at.astimezone(zone),
+                                                    b.kind)))
+              for b in sorted(blocks, key=lambda b: (b.performed_at, b.id), reverse=True)]
+    # Stable: entries keep their order among themselves, and come first at equal times.
+    items.sort(key=lambda pair: pair[0], reverse=newest_first)
+    return [(day, [item for _, item in group])
+            for day, group in groupby(items, key=lambda pair: pair[0].astimezone(zone).date())]
+
+
+def blocks_between(blocks: Iterable[BlockRecord], lower: datetime | None,
+                   upper: datetime | None, now: datetime) -> list[BlockRecord]:
+    """Blocks done by `now` with lower <= performed_at < upper (None: unbounded).
+
+    A history page holds the entries from its cursor (upper) down to its last entry (lower),
+    so consecutive pages share no block and miss none.
+    """
+    return [b for b in blocks if b.performed_at <= now
+            and (lower is None or b.performed_at >= lower)
+            and (upper is None or b.performed_at < upper)]

@@ -1,0 +1,290 @@
+"""When to ask the patient for a reading (shared/CLINICAL.md §5). Plain Python.
+
+The schedule follows the latest block done and the next one booked:
+
+- before a booked block: once a day for the `baseline_days` (7) days before it, and one reading
+  in the `b0_lookback_hours` (2 h) before it, which gives B0 when the clinic records no pain;
+- block day: 15 and 30 min after the block, then hourly to 6 h (8 h for a long-acting agent,
+  or to the analysis window if that is set longer), noting extra medicine and numbness/weakness;
+- days 1-7: four suggested slots, 08:00, 12:00, 16:00 and 20:00 (two to four a day is fine);
+- days 8-28: once a day;
+- then weekly until back to baseline (local anaesthetic), or monthly to 12 months (neurolysis,
+  radiofrequency). Weekly prompts also stop at 12 months, and every prompt of a block stops
+  where the next block's schedule begins; on days 1-28 the block's own prompts take precedence
+  over the next block's once-a-day ones.
+
+Each prompt has a window: an entry with window_start <= observed_at < window_end covers it.
+Windows never overlap, so one entry covers one prompt. They run from half-way after the
+previous slot to half-way to the next (block day, days 1-7), or the whole local day (daily),
+or the 7 local days ending on the due day (weekly, monthly). The first block-day window
+opens when the analysis window does (15 min), so a covered prompt is a reading the analysis
+uses. No block known: no prompts.
+"""
+
+from __future__ import annotations
+
+import calendar
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from diary.clinical import vocab
+from diary.clinical.analysis import analyse_patient
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.settings import Settings
+
+PROMPT_KINDS = {
+    "pre_block_daily": "Daily reading before the block",
+    "pre_block": "Reading just before the block",
+    "block_day": "Block-day reading",
+    "early": "First-week reading",
+    "daily": "Daily reading",
+    "weekly": "Weekly reading",
+    "monthly": "Monthly reading",
+}
+EARLY_SLOTS = (time(8), time(12), time(16), time(20))
+DAILY_AT = time(20)
+EARLY_DAYS, DAILY_DAYS = 7, 28
+FOLLOW_UP_MONTHS = 12
+BLOCK_DAY_NOTE = ("Please also note any extra pain medicine you took and any numbness or "
+                  "weakness in your leg.")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    due_at: datetime             # UTC
+    label: str                   # local time, "14:00"
+    day_label: str               # local day, "Tue 12 Mar"
+    text: str                    # "Reading due 14:00 — 2 hours after your block"
+    reason: str                  # the part after the dash
+    kind: str                    # PROMPT_KINDS code
+    window_start: datetime       # UTC; an entry in [window_start, window_end) covers the prompt
+    window_end: datetime
+    covered: bool
+    covered_by: str | None       # id of the first entry in the window
+    block_id: int | None
+    note: str | None = None
+
+
+@dataclass
+class _Slot:
+    due: datetime
+    start: datetime
+    end: datetime
+    kind: str
+    reason: str
+    block_id: int
+    note: str | None = None
+
+
+def full_schedule(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord], tz: str,
+                  now: datetime, settings: Settings | None = None) -> list[Prompt]:
+    """Every prompt of the current schedule, past and future, in time order."""
+    s = settings or Settings()
+    zone = ZoneInfo(tz)
+    blocks = sorted(blocks, key=lambda b: (b.performed_at, b.id))
+    entries = list(entries)
+    done = [b for b in blocks if b.performed_at <= now]
+    booked = [b for b in blocks if b.performed_at > now]
+    current = done[-1] if done else None
+    upcoming = booked[0] if booked else None
+
+    slots: list[_Slot] = []
+    if current is not None:
+        slots += _block_day(current, s, zone)
+        slots += _after(current, upcoming, entries, blocks, s, zone, now)
+    if upcoming is not None:
+        taken = {_local_day(x.due, zone) for x in slots}
+        slots += _before(upcoming, current, taken, s, zone)
+        slots += _block_day(upcoming, s, zone)
+    slots.sort(key=lambda x: x.due)
+    _trim_overlaps(slots)
+    return _cover(slots, entries, zone, now)
+
+
+def reading_prompts(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord], tz: str,
+                    now: datetime, settings: Settings | None = None) -> list[Prompt]:
+    """Today's prompts: those whose window touches the patient's local day of `now`, plus
+    the whole block-day series of a block done or due today (a late block runs past midnight).
+    """
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    start, end = _midnight(today, zone), _midnight(today + timedelta(days=1), zone)
+    schedule = full_schedule(blocks, entries, tz, now, settings)
+    today_prompts = [p for p in schedule if p.window_start < end and p.window_end > start]
+    block_days = {p.block_id for p in today_prompts if p.kind == "block_day"}
+    chosen = {id(p) for p in today_prompts}
+    return [p for p in schedule if id(p) in chosen
+            or (p.kind == "block_day" and p.block_id in block_days)]
+
+
+def next_reading(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord], tz: str,
+                 now: datetime, settings: Settings | None = None) -> Prompt | None:
+    """The first prompt not yet covered whose window is still open (or not yet open)."""
+    for p in full_schedule(blocks, entries, tz, now, settings):
+        if not p.covered and p.window_end > now:
+            return replace(p, text="Next reading due " + p.text.split(" due ", 1)[1])
+    return None
+
+
+# ------------------------------------------------------------------------------ the slots
+
+def _block_day(block: BlockRecord, s: Settings, zone: ZoneInfo) -> list[_Slot]:
+    at = block.performed_at.astimezone(UTC)
+    hours = 8 if block.long_acting else max(6, s.window_hours)
+    offsets = [15, 30, *range(60, 60 * hours + 1, 60)]
+    slots = [_Slot(at - timedelta(hours=1), at - timedelta(hours=s.b0_lookback_hours), at,
+                   "pre_block", f"before your block at {_hhmm(at, zone)}", block.id)]
+    for i, minutes in enumerate(offsets):
+        lo = min(15, s.window_start_min) if i == 0 else (offsets[i - 1] + minutes) / 2
+        hi = (minutes + offsets[i + 1]) / 2 if i + 1 < len(offsets) else minutes + 30
+        slots.append(_Slot(at + timedelta(minutes=minutes), at + timedelta(minutes=lo),
+                           at + timedelta(minutes=hi), "block_day",
+                           f"{_duration_words(minutes)} after your block", block.id,
+                           BLOCK_DAY_NOTE))
+    return slots
+
+
+def _after(block: BlockRecord, upcoming: BlockRecord | None, entries: list[EntryRecord],
+           blocks: list[BlockRecord], s: Settings, zone: ZoneInfo, now: datetime) -> list[_Slot]:
+    day0 = _local_day(block.performed_at, zone)
+    stop = _local_day(upcoming.performed_at, zone) if upcoming is not None else None
+    # Weekly and monthly windows span a week, so they stop where the next block's diary starts.
+    long_stop = stop - timedelta(days=s.baseline_days) if stop is not None else None
+    slots = []
+    for n in range(1, DAILY_DAYS + 1):
+        d = day0 + timedelta(days=n)
+        if stop is not None and d >= stop:
+            return slots
+        if n <= EARLY_DAYS:
+            edges = [_midnight(d, zone)] + [_at(d, t, zone) for t in (time(10), time(14), time(18))]
+            edges.append(_midnight(d + timedelta(days=1), zone))
+            for i, t in enumerate(EARLY_SLOTS):
+                slots.append(_Slot(_at(d, t, zone), edges[i], edges[i + 1], "early",
+                                   f"day {n} after your block (2 to 4 readings a day this week)",
+                                   block.id))
+        else:
+            slots.append(_Slot(_at(d, DAILY_AT, zone), _midnight(d, zone),
+                               _midnight(d + timedelta(days=1), zone), "daily",
+                               f"day {n} after your block (once a day until week 4)", block.id))
+
+    last = day0 + timedelta(days=365)
+    if block.kind in vocab.LOCAL_ANAESTHETIC_KINDS:
+        back = _back_to_baseline(block, entries, blocks, s, zone, now)
+        if back is not None:
+            last = min(last, day0 + timedelta(days=back))
+        days = [(day0 + timedelta(days=7 * w), f"week {w} after your block")
+                for w in range(DAILY_DAYS // 7 + 1, 53)]
+        kind = "weekly"
+    else:
+        days = [(_add_months(day0, m), f"month {m} after your block")
+                for m in range(2, FOLLOW_UP_MONTHS + 1)]
+        kind = "monthly"
+    for d, reason in days:
+        if d > last or (long_stop is not None and d >= long_stop):
+            break
+        slots.append(_Slot(_at(d, DAILY_AT, zone), _midnight(d - timedelta(days=6), zone),
+                           _midnight(d + timedelta(days=1), zone), kind, reason, block.id))
+    return slots
+
+
+def _before(block: BlockRecord, current: BlockRecord | None, taken: set[date], s: Settings,
+            zone: ZoneInfo) -> list[_Slot]:
+    day0 = _local_day(block.performed_at, zone)
+    first = (_local_day(current.performed_at, zone) + timedelta(days=1)
+             if current is not None else None)
+    slots = []
+    for k in range(s.baseline_days, 0, -1):
+        d = day0 - timedelta(days=k)
+        if (first is not None and d < first) or d in taken:
+            continue
+        slots.append(_Slot(_at(d, DAILY_AT, zone), _midnight(d, zone),
+                           _midnight(d + timedelta(days=1), zone), "pre_block_daily",
+                           f"{k} day{'s' if k != 1 else ''} before your block "
+                           "(this records your usual pain)", block.id))
+    return slots
+
+
+def _back_to_baseline(block: BlockRecord, entries: list[EntryRecord],
+                      blocks: list[BlockRecord], s: Settings, zone: ZoneInfo,
+                      now: datetime) -> int | None:
+    result = analyse_patient(entries, blocks, s, zone.key, now)
+    for a in result.blocks:
+        if a.block is block:
+            return a.duration.back_to_baseline
+    return None
+
+
+def _trim_overlaps(slots: list[_Slot]) -> None:
+    """Make neighbouring windows meet instead of overlap (e.g. a late-evening block's hourly
+    prompts running into the next morning's)."""
+    for prev, cur in zip(slots, slots[1:], strict=False):
+        if prev.end > cur.start:
+            if prev.due < cur.start <= cur.due:
+                edge = cur.start
+            else:
+                edge = prev.due + (cur.due - prev.due) / 2
+            prev.end, cur.start = min(prev.end, edge), max(cur.start, edge)
+    slots[:] = [x for x in slots if x.start < x.end]
+
+
+def _cover(slots: list[_Slot], entries: list[EntryRecord], zone: ZoneInfo,
+           now: datetime) -> list[Prompt]:
+    ordered = sorted(entries, key=lambda e: e.observed_at)
+    times = [e.observed_at for e in ordered]
+    today = now.astimezone(zone).date()
+    prompts = []
+    for x in slots:
+        i = bisect_left(times, x.start)
+        hit = ordered[i] if i < len(times) and times[i] < x.end else None
+        local = x.due.astimezone(zone)
+        label = local.strftime("%H:%M")
+        day_label = f"{local:%a} {local.day} {local:%b}"
+        when = label if local.date() == today else f"{label} on {day_label}"
+        lead = "Reading due"
+        if x.kind in ("daily", "pre_block_daily"):
+            lead, when = "Daily reading due", f"by {when}"
+        elif x.kind in ("weekly", "monthly"):
+            lead = f"{x.kind.capitalize()} reading due"
+            when = f"by {when}"
+        prompts.append(Prompt(
+            due_at=x.due, label=label, day_label=day_label, text=f"{lead} {when} — {x.reason}",
+            reason=x.reason, kind=x.kind, window_start=x.start, window_end=x.end,
+            covered=hit is not None, covered_by=hit.id if hit is not None else None,
+            block_id=x.block_id, note=x.note))
+    return prompts
+
+
+# ------------------------------------------------------------------------------- helpers
+
+def _local_day(dt: datetime, zone: ZoneInfo) -> date:
+    return dt.astimezone(zone).date()
+
+
+def _at(d: date, t: time, zone: ZoneInfo) -> datetime:
+    # Always in UTC: aware datetimes sharing a tzinfo compare by wall clock, wrong across DST.
+    return datetime.combine(d, t, tzinfo=zone).astimezone(UTC)
+
+
+def _midnight(d: date, zone: ZoneInfo) -> datetime:
+    return _at(d, time(0), zone)
+
+
+def _hhmm(dt: datetime, zone: ZoneInfo) -> str:
+    return dt.astimezone(zone).strftime("%H:%M")
+
+
+def _duration_words(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    # The 31st of a shorter month becomes that month's last day.
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))

@@ -1,0 +1,1 @@
+"""The database: models, transactions, loaders into clinical records, streamed queries."""

@@ -1,0 +1,248 @@
+"""Database models. Times are stored in UTC and converted only at the edges."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from diary.data.db import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A datetime column that refuses naive values and always gives back aware UTC ones."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: give a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite keeps no zone; we only ever write UTC
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))  # clinician | patient | admin
+    name: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (TOTP) for clinicians; recovery codes are stored hashed.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))  # encrypted (mfa.seal)
+    totp_last_step: Mapped[int | None]
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recovery_codes: Mapped[list | None] = mapped_column(sa.JSON)
+
+    # Set for the request by security.load_user: the server-side login session in use.
+    login_session = None
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        token = self.login_session.token if self.login_session else ""
+        return f"{self.id}.{token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in ("clinician", "admin")
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == "patient"
+
+
+class LoginSession(db.Model):
+    """One sign-in on one device; ending it makes every copy of its cookies useless."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remember: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+    token = ""  # the raw token, known only in the request that made it
+
+
+class Patient(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    record_number: Mapped[str | None] = mapped_column(sa.String(40))
+    treated_side: Mapped[str] = mapped_column(sa.String(8))
+    condition: Mapped[str] = mapped_column(sa.String(16))
+    temp_unit: Mapped[str] = mapped_column(sa.String(1), default="C")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/London")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    clinician: Mapped[User] = relationship(foreign_keys=[clinician_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("clinician_id", "record_number", name="clinician_record"),
+    )
+
+    @property
+    def record_label(self) -> str:
+        return self.record_number or str(self.id)
+
+
+class Invite(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Entry(db.Model):
+    """One moment in the diary (shared/CLINICAL.md §1). Never hard-deleted."""
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    utc_offset_min: Mapped[int] = mapped_column(default=0)  # the offset the patient saw
+    pain: Mapped[int] = mapped_column(sa.SmallInteger)
+    temp_treated_c: Mapped[float | None]
+    temp_other_c: Mapped[float | None]
+    colour: Mapped[str | None] = mapped_column(sa.String(16))
+    feels: Mapped[str | None] = mapped_column(sa.String(8))
+    walk_pain_free_min: Mapped[int | None]
+    walk_max_min: Mapped[int | None]
+    did_not_walk: Mapped[bool] = mapped_column(default=False)
+    swelling: Mapped[str | None] = mapped_column(sa.String(8))
+    sweating: Mapped[str | None] = mapped_column(sa.String(8))
+    side_effects: Mapped[str] = mapped_column(sa.String(200), default="")  # codes joined by ;
+    rescue_medication: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    entered_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+
+    __table_args__ = (
+        sa.Index("ix_entry_patient_observed", "patient_id", "observed_at"),
+        sa.CheckConstraint("pain BETWEEN 0 AND 10", name="pain_range"),
+    )
+
+    @property
+    def side_effect_codes(self) -> list[str]:
+        return [c for c in self.side_effects.split(";") if c]
+
+
+class Block(db.Model):
+    """A lumbar sympathetic block as recorded by the consultant (shared/CLINICAL.md §2)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    utc_offset_min: Mapped[int] = mapped_column(default=0)
+    side: Mapped[str] = mapped_column(sa.String(8))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    level: Mapped[str] = mapped_column(sa.String(40), default="")
+    agent: Mapped[str] = mapped_column(sa.String(120), default="")
+    volume_ml: Mapped[float | None]
+    long_acting: Mapped[bool] = mapped_column(default=False)
+    pre_pain: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    temp_treated_pre_c: Mapped[float | None]
+    temp_treated_5_c: Mapped[float | None]
+    temp_treated_10_c: Mapped[float | None]
+    temp_treated_15_c: Mapped[float | None]
+    temp_treated_20_c: Mapped[float | None]
+    temp_treated_30_c: Mapped[float | None]
+    temp_other_pre_c: Mapped[float | None]
+    temp_other_5_c: Mapped[float | None]
+    temp_other_10_c: Mapped[float | None]
+    temp_other_15_c: Mapped[float | None]
+    temp_other_20_c: Mapped[float | None]
+    temp_other_30_c: Mapped[float | None]
+    somatic_spread: Mapped[bool] = mapped_column(default=False)
+    sedation: Mapped[bool] = mapped_column(default=False)
+    confirmed_other_means: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+
+    def clinic_temps(self, foot: str) -> dict[int, float]:
+        """Minute after the block -> °C for one foot ('treated' or 'other'); 0 is before."""
+        out = {}
+        for minute in (0, 5, 10, 15, 20, 30):
+            suffix = "pre" if minute == 0 else str(minute)
+            value = getattr(self, f"temp_{foot}_{suffix}_c")
+            if value is not None:
+                out[minute] = value
+        return out
+
+
+class ClinicSettings(db.Model):
+    """One clinician's analysis thresholds (shared/CLINICAL.md §3); absent keys use defaults."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), unique=True)
+    values: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """Append-only and hash-chained; the database refuses UPDATE and DELETE (see migrations)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    object_type: Mapped[str] = mapped_column(sa.String(20))
+    object_id: Mapped[str | None] = mapped_column(sa.String(40))
+    patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(45))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

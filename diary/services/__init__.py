@@ -1,0 +1,1 @@
+"""Every write: one function per user action, its audit event and its commit."""

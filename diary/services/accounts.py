@@ -1,0 +1,133 @@
+"""Accounts: staff made on the command line, signing in and out, invites accepted, passwords.
+
+Each function is one user action: its changes, its audit event and its commit.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from diary.clinical import limits
+from diary.data.db import db
+from diary.data.models import Invite, LoginSession, User
+from diary.services import audit, sessions
+
+
+class Refused(ValueError):
+    """The action was refused; the message says why, in plain words."""
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def any_user() -> bool:
+    return db.session.scalar(sa.select(User.id).limit(1)) is not None
+
+
+def check_clinician_details(email: str, name: str, password: str) -> dict[str, str]:
+    """The same rules as the web's account fields, by field name."""
+    errors = {}
+    if not email:
+        errors["email"] = "Please give an email."
+    elif len(email) > limits.EMAIL_MAX:
+        errors["email"] = f"Please keep the email under {limits.EMAIL_MAX} characters."
+    elif not limits.EMAIL.fullmatch(email) or limits.has_control(email):
+        errors["email"] = "Please give an email like name@clinic.example."
+    if not name:
+        errors["name"] = "Please give a name."
+    elif len(name) > limits.NAME_MAX:
+        errors["name"] = f"Please keep the name under {limits.NAME_MAX} characters."
+    elif limits.has_control(name):
+        errors["name"] = "Please remove the special (control) characters from the name."
+    if len(password) < limits.PASSWORD_MIN:
+        errors["password"] = f"The password needs at least {limits.PASSWORD_MIN} characters."
+    return errors
+
+
+def create_clinician(email: str, name: str, password: str) -> User:
+    email, name = email.strip(), name.strip()
+    errors = check_clinician_details(email, name, password)
+    if errors:
+        raise Refused(" ".join(errors.values()))
+    email = email.lower()
+    if find_by_email(email) is not None:
+        raise Refused(f"An account for {email} already exists.")
+    user = User(email=email, name=name, role="clinician")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", "user", user.id, actor=user, after={"role": "clinician"})
+    db.session.commit()
+    return user
+
+
+def sign_in(user: User, remember: bool, at: datetime, second_factor: str | None = None
+            ) -> LoginSession:
+    """The password (and code) were right: a new sign-in, audited."""
+    ls = sessions.open_session(user, remember and user.is_patient, at)
+    audit.record("auth.sign_in", "user", user.id, actor=user,
+                 after={"second_factor": second_factor} if second_factor else None)
+    db.session.commit()
+    return ls
+
+
+def sign_in_failed(user: User | None) -> None:
+    audit.record("auth.sign_in_failed", "user", user.id if user else None)
+    db.session.commit()
+
+
+def sign_out(user: User, at: datetime) -> None:
+    audit.record("auth.sign_out", "user", user.id, actor=user)
+    ls = getattr(user, "login_session", None)
+    if ls is not None:
+        ls.ended_at = at
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User, at: datetime) -> int:
+    count = sessions.end_all(user, at)
+    audit.record("auth.sign_out_everywhere", "user", user.id, actor=user,
+                 after={"sessions": count})
+    db.session.commit()
+    return count
+
+
+def accept_invite(invite: Invite, email: str, password: str, at: datetime) -> LoginSession:
+    """The patient chose how to sign in: their account, signed in on this phone.
+
+    An invite re-issued to someone with an account resets their password and ends their
+    other sign-ins. Refused when another account has that email or user name.
+    """
+    patient = invite.patient
+    email = email.lower()
+    user = patient.user
+    taken = find_by_email(email)
+    if taken is not None and taken is not user:
+        raise Refused("That name is already in use. Please choose another.")
+    if user is None:
+        user = User(email=email, role="patient", name=patient.display_name)
+        db.session.add(user)
+        patient.user = user
+    else:
+        user.email = email
+        sessions.end_all(user, at)
+    user.set_password(password)
+    invite.used_at = at
+    db.session.flush()
+    audit.record("invite.accept", "invite", invite.id, patient_id=patient.id, actor=user)
+    return sign_in(user, remember=True, at=at)
+
+
+def change_password(user: User, current: str, new: str, at: datetime) -> bool:
+    """False (and the failure audited) when `current` is wrong; else every other sign-in ends."""
+    if not user.check_password(current):
+        audit.record("auth.password_change_failed", "user", user.id, actor=user)
+        db.session.commit()
+        return False
+    user.set_password(new)
+    # Every other sign-in of this person ends: a thief's copy stops working.
+    sessions.end_all(user, at, keep=user.login_session)
+    audit.record("auth.password_change", "user", user.id, actor=user)
+    db.session.commit()
+    return True

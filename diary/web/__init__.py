@@ -1,0 +1,99 @@
+"""The web app: `create_app` builds it; views, forms and the access rule live beside it."""
+
+from flask import Flask, request
+
+from diary.data.db import db
+from diary.data.txn import tune_sqlite
+from diary.web import config
+from diary.web.extensions import csrf, limiter, login_manager, migrate, talisman
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    # Named for the package, so templates/, static/ and instance/ stay where they were.
+    app = Flask("diary", instance_relative_config=True)
+    config.load(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_headers(app)
+    from diary.cli import register_cli
+    from diary.web import templating
+
+    templating.register(app)
+
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # sessions are revocable server-side instead
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        strict_transport_security=True,
+        content_security_policy=CSP,
+        content_security_policy_nonce_in=["script-src", "style-src"],
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            tune_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from diary.web.views import (
+        account,
+        audit_log,
+        auth,
+        blocks,
+        clinic,
+        errors,
+        mfa,
+        patient,
+        settings,
+    )
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(mfa.bp)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(patient.bp)
+    app.register_blueprint(clinic.bp)
+    app.register_blueprint(blocks.bp)
+    app.register_blueprint(settings.bp)
+    from diary.web.views import records  # CSV export and import
+    app.register_blueprint(records.bp)
+    errors.register(app)
+    from diary.web import assets  # plotly.js under its content-hashed name
+
+    assets.init_app(app)
+
+
+def register_headers(app: Flask) -> None:
+    @app.after_request
+    def no_store(response):
+        # Health data: nothing dynamic may sit in a shared or browser cache.
+        if request.endpoint not in ("static", "assets.plotly"):
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,1 @@
+"""The web forms, with the field types and checks they share."""

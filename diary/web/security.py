@@ -1,0 +1,130 @@
+"""Who may see what. Every path to a patient's data goes through `patients_of` here.
+
+Sign-ins are server-side `LoginSession` rows: the session and remember cookies
+carry a random token, so ending the row (sign-out, sign out everywhere, timeout)
+makes every copy of those cookies useless.
+"""
+
+from datetime import datetime, timedelta
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, current_app, redirect, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from diary.data.clock import now
+from diary.data.db import db
+from diary.data.models import Block, Entry, LoginSession, Patient, User
+from diary.services import sessions
+from diary.web import pending
+from diary.web.extensions import login_manager
+
+
+@login_manager.user_loader
+def load_user(user_key: str) -> User | None:
+    user_id, _, token = user_key.partition(".")
+    if not user_id.isascii() or not user_id.isdigit() or not token:
+        return None
+    ls = sessions.find(int(user_id), token)
+    if ls is None or not ls.user.active:
+        return None
+    t = now()
+    expired = ls.user.is_clinician and _expired(ls, t)
+    sessions.touch(ls, t, expired)
+    if expired:
+        return None
+    ls.token = token
+    ls.user.login_session = ls
+    return ls.user
+
+
+def _expired(ls: LoginSession, t: datetime) -> bool:
+    cfg = current_app.config
+    return (t - ls.last_seen_at > timedelta(minutes=cfg["CLINICIAN_IDLE_MINUTES"])
+            or t - ls.created_at > timedelta(hours=cfg["CLINICIAN_ABSOLUTE_HOURS"]))
+
+
+def fresh_session() -> None:
+    """A new browser session (no fixation); an entry typed before sign-in survives it."""
+    kept = session.get(pending.KEY)
+    session.clear()
+    if kept:
+        session[pending.KEY] = kept
+
+
+def log_in(ls: LoginSession) -> None:
+    """Put a sign-in made by the services into this browser's cookies."""
+    user = ls.user
+    user.login_session = ls  # the user may be loaded anew after the commit: get_id needs it
+    login_user(user, remember=ls.remember,
+               duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
+def log_out() -> None:
+    # Clear first: logout_user leaves a note in the session to delete the remember cookie.
+    session.clear()
+    logout_user()
+
+
+def role_required(role: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                if pending.wants_rescue():
+                    return pending.keep_and_sign_in()
+                return login_manager.unauthorized()
+            allowed = current_user.is_clinician if role == "clinician" else current_user.is_patient
+            if not allowed:
+                abort(404)
+            if (role == "clinician" and current_app.config["REQUIRE_MFA"]
+                    and current_user.mfa_enabled_at is None):
+                return redirect(url_for("mfa.enrol"))
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+clinician_required = role_required("clinician")
+patient_required = role_required("patient")
+
+
+def patients_of(user: User):
+    """The one ownership rule: a clinician owns their patients; a patient is their own."""
+    if user.is_clinician:
+        return Patient.clinician_id == user.id
+    return Patient.user_id == user.id
+
+
+def patient_or_404(patient_id: int) -> Patient:
+    patient = db.session.scalar(
+        sa.select(Patient).where(Patient.id == patient_id, patients_of(current_user)))
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def own_patient() -> Patient:
+    """The diary of the signed-in patient."""
+    patient = db.session.scalar(sa.select(Patient).where(patients_of(current_user)))
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def _row_or_404(model, row_id):
+    """A live (not deleted) row of a patient the current user may see, else 404."""
+    row = db.session.scalar(
+        sa.select(model).join(model.patient)
+        .where(model.id == row_id, model.deleted_at.is_(None), patients_of(current_user)))
+    if row is None:
+        abort(404)
+    return row
+
+
+def entry_or_404(entry_id: str) -> Entry:
+    return _row_or_404(Entry, entry_id)
+
+
+def block_or_404(block_id: int) -> Block:
+    return _row_or_404(Block, block_id)

@@ -1,0 +1,132 @@
+"""Signing in and out, and accepting an invite."""
+
+import secrets
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from diary.data.clock import now
+from diary.services import accounts
+from diary.services.invites import find_valid
+from diary.web.extensions import limiter
+from diary.web.forms.accounts import AcceptInviteForm, SignInForm
+from diary.web.security import fresh_session, log_in, log_out
+from diary.web.views import mfa as mfa_views
+
+bp = Blueprint("auth", __name__)
+
+
+def _account_and_address() -> str:
+    return f"{(request.form.get('email') or '').strip().lower()}|{request.remote_addr}"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def home_for(user) -> str:
+    return url_for("clinic.patients") if user.is_clinician else url_for("patient.new_entry")
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+# Counted per account *and* address, so an attacker elsewhere cannot lock a real user out.
+@limiter.limit(lambda: _limit("SIGN_IN_LIMIT"), key_func=_account_and_address,
+               methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: _limit("SIGN_IN_ADDRESS_LIMIT"), methods=["POST"], deduct_when=_failed)
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_email(form.email.data)
+        if user is None:
+            _spend_a_password_check(form.password.data)  # same time whether or not it exists
+        elif user.active and user.check_password(form.password.data):
+            if mfa_views.needs_second_step(user):
+                return mfa_views.start_second_step(user)
+            fresh_session()
+            log_in(accounts.sign_in(user, remember=form.remember.data, at=now()))
+            return redirect(_safe_next() or home_for(user))
+        accounts.sign_in_failed(user)
+        form.password.errors = ["That email and password do not match an account."]
+    return render_template("auth/sign_in.html", form=form)
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _spend_a_password_check(password: str) -> None:
+    check_password_hash(_dummy_hash(), password)
+
+
+def _limit(name: str) -> str:
+    from flask import current_app
+
+    return current_app.config.get(name, "5 per minute")
+
+
+def _safe_next() -> str | None:
+    """Only a local path: never send someone signing in to another site."""
+    target = request.args.get("next", "")
+    # Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and read "\\"
+    # as "/"; a newline would also break the Location header. Refuse them all.
+    if not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    accounts.sign_out(current_user._get_current_object(), now())
+    log_out()
+    flash("You are signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    accounts.sign_out_everywhere(current_user._get_current_object(), now())
+    log_out()
+    flash("You are signed out on every phone and computer.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+# Guessing links is limited on every method; opening a real one once or twice is not.
+@limiter.limit(lambda: _limit("INVITE_LIMIT"), deduct_when=lambda r: r.status_code == 404)
+def accept_invite(token: str):
+    invite = find_valid(token, now())
+    if invite is None:
+        return render_template("auth/invite_invalid.html"), 404
+    patient = invite.patient
+    form = AcceptInviteForm()
+    if request.method == "GET" and patient.user is not None:
+        form.email.data = patient.user.email
+    if form.validate_on_submit():
+        try:
+            ls = accounts.accept_invite(invite, form.email.data, form.password.data, now())
+        except accounts.Refused as refusal:
+            form.email.errors = [str(refusal)]
+        else:
+            fresh_session()
+            log_in(ls)
+            flash("Welcome! Your diary is ready.")
+            return redirect(url_for("patient.new_entry"))
+    return render_template("auth/accept_invite.html", form=form, patient=patient)

@@ -1,0 +1,90 @@
+"""The consultant's side: patients, invites and each patient's diary."""
+
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from diary.clinical import patient_list, vocab
+from diary.data.clinic_settings import settings_for
+from diary.data.clock import now
+from diary.data.db import db
+from diary.data.loaders import load_clinic_records
+from diary.data.models import Entry, Patient
+from diary.services import audit, invites
+from diary.services.patients import create_patient, record_taken
+from diary.web.follow_up import follow_up
+from diary.web.forms.common import ConfirmForm
+from diary.web.forms.patients import PatientForm
+from diary.web.qr import qr_svg
+from diary.web.security import clinician_required, patient_or_404, patients_of
+
+bp = Blueprint("clinic", __name__, url_prefix="/clinic")
+ENTRY_PAGE = 500
+
+
+@bp.get("/")
+@clinician_required
+def patients():
+    order = patient_list.Order.parse(request.args.get("sort"), request.args.get("dir"))
+    query = patient_list.clean_query(request.args.get("q"))
+    everyone = list(db.session.scalars(
+        sa.select(Patient).where(patients_of(current_user), Patient.archived_at.is_(None))))
+    # Searched in Python (casefold, any script): the text typed never reaches the SQL.
+    found = [p for p in everyone if patient_list.matches(p, query)]
+    records = load_clinic_records(p.id for p in found)
+    rows = patient_list.build_rows(found, records, settings_for(current_user.id), now())
+    return render_template("clinic/patients.html", rows=patient_list.sort_rows(rows, order),
+                           total=len(everyone), q=query, order=order, vocab=vocab)
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@clinician_required
+def new_patient():
+    form = PatientForm()
+    if form.validate_on_submit():
+        if record_taken(current_user, form.record_number.data):
+            form.record_number.errors = ["You already have a patient with this record number."]
+        else:
+            patient, _ = create_patient(current_user._get_current_object(), form.data, now())
+            flash(f"{patient.display_name} is added. Now give them their invite.")
+            return redirect(url_for("clinic.patient", patient_id=patient.id))
+    return render_template("clinic/patient_form.html", form=form)
+
+
+@bp.get("/patients/<int:patient_id>")
+@clinician_required
+def patient(patient_id: int):
+    patient = patient_or_404(patient_id)
+    fu = follow_up(patient, now())
+    rows = list(db.session.scalars(
+        sa.select(Entry).where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
+        .order_by(Entry.observed_at.desc()).limit(ENTRY_PAGE)))
+    blocks = sorted(fu.blocks.values(), key=lambda b: b.performed_at, reverse=True)
+    audit.viewed("patient.view", "patient", patient.id, patient_id=patient.id)
+    return render_template("clinic/patient.html", patient=patient, entries=rows, blocks=blocks,
+                           fu=fu, tz=ZoneInfo(patient.timezone), vocab=vocab, form=ConfirmForm())
+
+
+@bp.get("/patients/<int:patient_id>/summary")
+@clinician_required
+def summary(patient_id: int):
+    """The follow-up summary to print and file: verdict cards, charts, key numbers."""
+    patient = patient_or_404(patient_id)
+    fu = follow_up(patient, now())
+    audit.viewed("patient.summary", "patient", patient.id, patient_id=patient.id)
+    return render_template("clinic/summary.html", patient=patient, fu=fu,
+                           tz=ZoneInfo(patient.timezone), vocab=vocab, printed_at=now())
+
+
+@bp.post("/patients/<int:patient_id>/invite")
+@clinician_required
+def invite(patient_id: int):
+    patient = patient_or_404(patient_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("clinic.patient", patient_id=patient.id))
+    token = invites.issue(patient, current_user, now(), current_app.config["INVITE_DAYS"])
+    link = url_for("auth.accept_invite", token=token, _external=True)
+    return render_template("clinic/invite.html", patient=patient, link=link,
+                           qr=qr_svg(link), days=current_app.config["INVITE_DAYS"])

@@ -1,0 +1,151 @@
+"""The patient's phone side: log how the leg is, look back, correct or delete an entry."""
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from diary.clinical import charts, patient_prompts, vocab
+from diary.clinical.analysis import analyse_patient
+from diary.clinical.localtime import LOCAL_FORMAT
+from diary.data.clinic_settings import settings_for
+from diary.data.clock import now
+from diary.data.db import db
+from diary.data.loaders import load_patient_records
+from diary.data.models import Entry
+from diary.services import entries
+from diary.web import pending
+from diary.web.forms.common import ConfirmForm
+from diary.web.forms.entry import EntryForm
+from diary.web.security import entry_or_404, own_patient, patient_required
+
+bp = Blueprint("patient", __name__, url_prefix="/diary")
+HISTORY_PAGE = 60
+
+
+@bp.route("/", methods=["GET", "POST"])
+@patient_required
+def new_entry():
+    patient = own_patient()
+    kept = pending.take() if request.method == "GET" else None
+    form = EntryForm() if kept is None else EntryForm(formdata=kept)
+    if kept is not None:
+        form.warnings = {}
+    elif request.method == "GET":
+        form.client_id.data = str(uuid.uuid4())
+        form.observed_at.data = now().astimezone(ZoneInfo(patient.timezone)).strftime(
+            LOCAL_FORMAT)
+        form.temp_unit.data = patient.temp_unit
+    elif form.check(patient.timezone, now(), patient.created_at):
+        try:
+            _, created = entries.create_once(patient, form.client_id.data,
+                                             form.values(patient.timezone), current_user)
+        except entries.DuplicateConflict:
+            form.client_id.errors = [
+                "This form was already sent with different answers. Nothing new was saved: "
+                "please check your history, then start a new entry."]
+        else:
+            flash("Saved. Thank you." if created else "That entry was already saved.")
+            if form.twice:
+                flash(form.twice)
+            return redirect(url_for("patient.history"))
+    return render_template("patient/entry_form.html", form=form, patient=patient,
+                           vocab=vocab, editing=None, prompts=_prompts(patient))
+
+
+@bp.route("/entries/<entry_id>/edit", methods=["GET", "POST"])
+@patient_required
+def edit_entry(entry_id: str):
+    entry = entry_or_404(entry_id)
+    patient = entry.patient
+    form = EntryForm()
+    if request.method == "GET":
+        form.fill_from(entry, patient.timezone, patient.temp_unit)
+    else:
+        form.client_id.data = entry.id
+        if form.check(patient.timezone, now(), patient.created_at):
+            changed = entries.update(entry, form.values(patient.timezone), current_user)
+            flash("Your changes are saved." if changed else "Nothing was changed.")
+            if form.twice:
+                flash(form.twice)
+            return redirect(url_for("patient.history"))
+    return render_template("patient/entry_form.html", form=form, patient=patient,
+                           vocab=vocab, editing=entry)
+
+
+@bp.route("/entries/<entry_id>/delete", methods=["GET", "POST"])
+@patient_required
+def delete_entry(entry_id: str):
+    entry = entry_or_404(entry_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        entries.soft_delete(entry, current_user)
+        flash("The entry is deleted.")
+        return redirect(url_for("patient.history"))
+    return render_template("patient/delete_entry.html", form=form, entry=entry,
+                           patient=entry.patient, vocab=vocab)
+
+
+@bp.get("/history")
+@patient_required
+def history():
+    patient = own_patient()
+    tz = ZoneInfo(patient.timezone)
+    query = (sa.select(Entry)
+             .where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
+             .order_by(Entry.observed_at.desc(), Entry.id.desc()).limit(HISTORY_PAGE + 1))
+    before = _cursor(request.args.get("before"))
+    if before is not None:
+        # The id breaks ties: entries of the same minute may straddle two pages.
+        query = query.where(sa.or_(
+            Entry.observed_at < before,
+            sa.and_(Entry.observed_at == before,
+                    Entry.id < request.args.get("before_id", "")[:36])))
+    rows = list(db.session.scalars(query))
+    last = rows[HISTORY_PAGE - 1] if len(rows) > HISTORY_PAGE else None
+    records, blocks = load_patient_records(patient)
+    t = now()
+    shown = patient_prompts.blocks_between(blocks, last and last.observed_at, before, t)
+    days = patient_prompts.history_days(rows[:HISTORY_PAGE], shown, tz)
+    prompts = (patient_prompts.prompts(records, blocks, patient.timezone, t,
+                                       settings_for(patient.clinician_id))
+               if before is None else None)
+    return render_template("patient/history.html", patient=patient, days=days, tz=tz,
+                           older=last and last.observed_at, older_id=last and last.id,
+                           prompts=prompts, vocab=vocab, form=ConfirmForm())
+
+
+@bp.get("/progress")
+@patient_required
+def progress():
+    """The patient's own pain chart: the one page that loads the chart library."""
+    patient = own_patient()
+    records, blocks = load_patient_records(patient)
+    analysis = analyse_patient(records, blocks, settings_for(patient.clinician_id),
+                               patient.timezone, now())
+    return render_template("patient/progress.html", patient=patient,
+                           figure=charts.phone_figure(analysis),
+                           caption=charts.phone_caption(analysis))
+
+
+@bp.get("/account")
+@patient_required
+def account():
+    return render_template("patient/account.html", patient=own_patient(), form=ConfirmForm())
+
+
+def _prompts(patient) -> patient_prompts.Prompts:
+    records, blocks = load_patient_records(patient)
+    return patient_prompts.prompts(records, blocks, patient.timezone, now(),
+                                   settings_for(patient.clinician_id))
+
+
+def _cursor(text: str | None) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
