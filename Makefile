@@ -34,14 +34,17 @@ run: migrate
 demo: migrate
 	$(FLASK) diary demo
 
+# The whole suite, with the line and branch coverage of diary/ printed at the end.
 test: migrate
-	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rs --cov=diary --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-browser: migrate
 	$(BIN)/python -m pytest -q -m browser tests/e2e
 
+# ruff, and the layers' import contract (pyproject.toml, docs/architecture.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .coverage

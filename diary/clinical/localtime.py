@@ -10,7 +10,7 @@ One parser for the entry form, the block form and the CSV importer:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -37,10 +37,13 @@ def resolve(naive: datetime, tz: str) -> LocalTime:
     first = naive.replace(tzinfo=zone, fold=0)
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         return LocalTime(None, SKIPPED)
+    # A fixed offset, not the zone: Python never finds a zone's repeated-hour time equal to
+    # the same moment in another zone (PEP 495), which would break comparisons with stored rows.
+    fixed = first.astimezone(timezone(first.utcoffset()))
     second = naive.replace(tzinfo=zone, fold=1)
     if second.utcoffset() != first.utcoffset():
-        return LocalTime(first, twice=twice_note(first))
-    return LocalTime(first)
+        return LocalTime(fixed, twice=twice_note(first))
+    return LocalTime(fixed)
 
 
 def twice_note(when: datetime) -> str:

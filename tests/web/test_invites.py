@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from diary.data.tokens import token_hash
 
 from diary.data.db import db
 from diary.data.models import AuditEvent, Invite, LoginSession, Patient, User
+from diary.data.tokens import token_hash
 from diary.web.qr import qr_svg
 from tests.conftest import PASSWORD, input_value, post_form, sign_in
 from tests.web.helpers import NOW, audit_json, audit_rows
