@@ -1,8 +1,10 @@
-"""What a patient's diary says about each block (shared/CLINICAL.md §3). Plain Python.
+"""What a patient's diary says about each block (docs/clinical.md §3). Plain Python.
 
-The web layer turns database rows into `EntryRecord` / `BlockRecord`, calls `analyse_patient`
-and shows the numbers; nothing here knows about Flask or the database. This module holds the
-inputs, the settings, the patient-list statuses and the one entry point; the rules live in
+`diary.data.loaders` turns database rows into `EntryRecord` / `BlockRecord`
+(`diary.clinical.records`); the web layer calls `analyse_patient` with the clinician's
+`Settings` (`diary.clinical.settings`) and shows the numbers. Nothing here knows about Flask or
+the database. This module holds the patient-list statuses and the one entry point; the diary
+index is `diary.clinical.diary_index`, and the rules live in
 
 - `diary.clinical.relief`: the diary index, baseline (B0, B7), relief curve, durations,
   prolonged response;
@@ -11,7 +13,7 @@ inputs, the settings, the patient-list statuses and the one entry point; the rul
 - `diary.clinical.signs`: temperature asymmetry and walking times;
 - `diary.clinical.repeat`: repeat timing, projected date, series review, block frequency.
 
-The app flags and charts; the consultant decides. Where CLINICAL.md is silent we chose:
+The app flags and charts; the consultant decides. Where the sources are silent we chose:
 
 - Verdicts for chemical neurolysis and radiofrequency are computed with exactly the same rules
   and numbers as for local anaesthetic, so the consultant can compare like with like, but the
@@ -85,10 +87,6 @@ class PatientAnalysis:
     @property
     def done_blocks(self) -> list[BlockAnalysis]:
         return [b for b in self.blocks if not b.planned]
-
-    @property
-    def planned_blocks(self) -> list[BlockAnalysis]:
-        return [b for b in self.blocks if b.planned]
 
 
 def analyse_patient(entries: Iterable[EntryRecord], blocks: Iterable[BlockRecord],

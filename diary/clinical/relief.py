@@ -1,10 +1,10 @@
-"""One block at a time: baseline, the relief curve and its durations (shared/CLINICAL.md §3).
+"""One block at a time: baseline, the relief curve and its durations (docs/clinical.md §3).
 
 `DiaryIndex` sorts the entries and groups them by local calendar day once; everything else
 bisects into it, so a whole patient costs O(n log n). Whether the block took and what the
 window says is in `diary.clinical.verdict`; foot temperatures and walking in `diary.clinical.signs`.
 
-Choices where CLINICAL.md is silent (more in `diary.clinical.analysis`):
+Choices where the sources are silent (more in `diary.clinical.analysis`):
 
 - B7 takes the 7 calendar days before the block day as they are, even if an earlier block
   falls inside them. B0 is the clinic's pre-block pain, else the last entry in the 2 h before.

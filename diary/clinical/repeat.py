@@ -1,6 +1,6 @@
-"""Repeat timing, series review and block frequency (shared/CLINICAL.md §3, "Repeat timing
+"""Repeat timing, series review and block frequency (docs/clinical.md §3, "Repeat timing
 and series review"), from the per-block analyses. See diary.clinical.analysis for the choices made
-where CLINICAL.md is silent.
+where the sources are silent.
 """
 
 from __future__ import annotations

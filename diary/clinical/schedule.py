@@ -1,4 +1,4 @@
-"""When to ask the patient for a reading (shared/CLINICAL.md §5). Plain Python.
+"""When to ask the patient for a reading (docs/clinical.md §5). Plain Python.
 
 The schedule follows the latest block done and the next one booked:
 

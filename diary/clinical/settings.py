@@ -46,7 +46,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Every threshold of shared/CLINICAL.md §3, with the published default."""
+    """Every threshold of docs/clinical.md §3, with the published default."""
 
 
     # Did the block take? (clinic temperatures, treated foot)

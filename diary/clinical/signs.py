@@ -1,4 +1,4 @@
-"""Temperature asymmetry and walking times (shared/CLINICAL.md §3, last two rules).
+"""Temperature asymmetry and walking times (docs/clinical.md §3, last two rules).
 
 Both read the `DiaryIndex` built once per patient (diary.clinical.diary_index), by bisection.
 Choices:

@@ -1,4 +1,4 @@
-"""Temperature units and the validation ranges of shared/CLINICAL.md §4. Plain Python."""
+"""Temperature units and the validation ranges of docs/clinical.md §4. Plain Python."""
 
 import re
 from dataclasses import dataclass

@@ -1,9 +1,9 @@
-"""Did the block take, and what does the anaesthetic window say? (shared/CLINICAL.md §3)
+"""Did the block take, and what does the anaesthetic window say? (docs/clinical.md §3)
 
 Technical success from the clinic foot temperatures; peak relief in the window W; the verdict
 with every reason behind it; and the one-sentence explanation the consultant reads.
 
-Choices where CLINICAL.md is silent (more in `diary.clinical.analysis`):
+Choices where the sources are silent (more in `diary.clinical.analysis`):
 
 - The rise is the highest treated-foot reading within `temp_rise_within_min` (30) minus the
   pre-block one, rounded to the 0.1 °C shown, so the grade always matches the number on

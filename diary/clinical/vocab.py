@@ -15,7 +15,6 @@ CONDITIONS = {
 
 TEMP_UNITS = {"C": "°C", "F": "°F"}
 
-PAIN_ANCHORS = {0: "No pain", 5: "Moderate", 10: "Worst pain imaginable"}
 
 COLOURS = {
     "same": "Same as the other foot",

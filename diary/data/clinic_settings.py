@@ -21,8 +21,8 @@ def stored_row(clinician_id: int) -> ClinicSettings | None:
 def settings_for(clinician_id: int) -> Settings:
     """The clinician's settings; stored values that are no longer valid fall back to defaults.
 
-    A stored row can go stale when analysis.py narrows a limit: the analysis must still run,
-    so bad keys are dropped rather than breaking the consultant's pages.
+    A stored row can go stale when diary.clinical.settings narrows a limit: the analysis must
+    still run, so bad keys are dropped rather than breaking the consultant's pages.
     """
     row = stored_row(clinician_id)
     stored = dict(row.values or {}) if row is not None else {}

@@ -1,4 +1,4 @@
-"""The database handle, the models' base class, and SQLite's connection settings."""
+"""The database handle and the models' base class (SQLite's connection settings: txn.py)."""
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData

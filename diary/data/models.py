@@ -138,7 +138,7 @@ def new_uuid() -> str:
 
 
 class Entry(db.Model):
-    """One moment in the diary (shared/CLINICAL.md §1). Never hard-deleted."""
+    """One moment in the diary (docs/clinical.md §1). Never hard-deleted."""
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
@@ -175,7 +175,7 @@ class Entry(db.Model):
 
 
 class Block(db.Model):
-    """A lumbar sympathetic block as recorded by the consultant (shared/CLINICAL.md §2)."""
+    """A lumbar sympathetic block as recorded by the consultant (docs/clinical.md §2)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
@@ -223,7 +223,7 @@ class Block(db.Model):
 
 
 class ClinicSettings(db.Model):
-    """One clinician's analysis thresholds (shared/CLINICAL.md §3); absent keys use defaults."""
+    """One clinician's analysis thresholds (docs/clinical.md §3); absent keys use defaults."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinician_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), unique=True)

@@ -96,10 +96,6 @@ class EntryRow(NamedTuple):
     deleted_at: object
 
 
-BLOCK_TEMP_FIELDS = tuple(f"temp_{foot}_{'pre' if m == 0 else m}_c"
-                          for foot in ("treated", "other") for m in vocab.CLINIC_TEMP_MINUTES)
-
-
 class BlockRow(NamedTuple):
     """One block as the database layer selects it (plain values, in this order)."""
 
@@ -147,23 +143,10 @@ def _runs_as_formula(s: str) -> bool:
     return s.lstrip("'")[:1] in FORMULA_START
 
 
-def neutralise(s: str) -> str:
-    """The text with a leading apostrophe if a spreadsheet would run it as a formula."""
-    if s and s[0] in _CHECK_START and _runs_as_formula(s):
-        return "'" + s
-    return s
-
-
 def restore_text(s: str) -> str:
-    """Undo `neutralise` (on import): the apostrophe it added, and only that one."""
+    """Undo what `text` did to a formula (on import): the apostrophe it added, only that one."""
     if s[:1] == "'" and _runs_as_formula(s[1:]):
         return s[1:]
-    return s
-
-
-def quote(s: str) -> str:
-    if '"' in s or "," in s or "\n" in s or "\r" in s:
-        return '"' + s.replace('"', '""') + '"'
     return s
 
 

@@ -1,6 +1,6 @@
 """Reading diaries from CSV files with the export's columns into plain values. Plain Python.
 
-Every row is checked by the rules of the forms (shared/CLINICAL.md §4, via `units` and
+Every row is checked by the rules of the forms (docs/clinical.md §4, via `units` and
 `vocab`), and every problem is kept with the line it starts on, so that a file with any bad
 row can be refused whole with one complete list. Nothing here touches the database:
 `diary.services.imports` checks the parsed rows against what is already stored and writes them.

@@ -15,7 +15,7 @@ bp = Blueprint("assets", __name__)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 BUNDLE_NAME = re.compile(r"plotly(?:-basic)?\.[0-9a-f]{16}\.min\.js")
-# The partial bundle draws everything diary/charts/ makes; the full one is the fallback.
+# The partial bundle draws everything diary/clinical/charts/ makes; the full one is the fallback.
 PREFERENCE = ("plotly-basic.*.min.js", "plotly.*.min.js")
 
 

@@ -31,7 +31,9 @@ def test_consultant_charts_draw_and_zoom(open_context, demo_clinic, kind):
     w.shot("timeline")
     full = page.evaluate("document.getElementById('timeline').layout.xaxis.range")
     page.locator("#timeline .updatemenu-button").nth(1).click()  # first block's hours
-    page.wait_for_timeout(500)
+    page.wait_for_function("""full => JSON.stringify(
+        document.getElementById('timeline').layout.xaxis.range) !== JSON.stringify(full)""",
+        arg=full)
     zoomed = page.evaluate("document.getElementById('timeline').layout.xaxis.range")
     assert zoomed != full
     hours = page.evaluate("""(() => { const r = document.getElementById('timeline')

@@ -1,4 +1,4 @@
-"""Hand-worked diaries for every rule of shared/CLINICAL.md §3.
+"""Hand-worked diaries for every rule of docs/clinical.md §3.
 
 The expected numbers are worked out by hand in the comments, never recomputed with the code
 under test. Unless a test says otherwise the patient lives in Europe/London and the dates are

@@ -1,5 +1,5 @@
-"""The chart builders (diary/charts.py): the right traces, block markers, zoom buttons, captions,
-downsampling that hides no extreme reading, and the payload budget of a 10-year diary.
+"""The chart builders (diary/clinical/charts/): the right traces, block markers, zoom buttons,
+captions, downsampling that hides no extreme reading, and the payload budget of a 10-year diary.
 
 The diary below is worked by hand. The patient lives in Europe/London and everything before
 the end of March 2025 is in winter time, so a local clock time is the UTC time.
@@ -305,11 +305,11 @@ def test_json_cannot_end_its_script_tag():
     assert figure["config"] == {"displayModeBar": False}
 
 
-def test_figure_builders_give_validated_figures():
+def test_every_figure_spec_passes_plotlys_own_validation():
     analysis, entries = analysed()
-    assert isinstance(charts.timeline_figure(analysis, entries), go.Figure)
-    assert isinstance(charts.comparison_figure(analysis), go.Figure)
-    assert isinstance(charts.progress_figure(analysis), go.Figure)
+    for spec in (charts.timeline_spec(analysis, entries, "C"), charts.comparison_spec(analysis),
+                 charts.progress_spec(analysis)):
+        assert isinstance(go.Figure(spec), go.Figure)  # raises on any property plotly lacks
 
 
 def _bench():

@@ -45,14 +45,6 @@ def test_numbers_stay_numbers_even_when_negative(value, cell):
     assert export.one_decimal(value) == cell
 
 
-@given(st.text())
-def test_restore_text_undoes_neutralise_exactly(s):
-    assert export.restore_text(export.neutralise(s)) == s
-    # and leaves text alone that neutralise would not have touched
-    if export.neutralise(s) == s:
-        assert export.restore_text(s) == s
-
-
 @given(st.lists(st.text(), min_size=2, max_size=6))  # a row has many columns
 def test_lines_read_back_by_csv_as_the_neutralised_text(values):
     line = export.line(export.text(v) for v in values)

@@ -1,4 +1,4 @@
-"""The patient's reading prompts (shared/CLINICAL.md §5), worked by hand.
+"""The patient's reading prompts (docs/clinical.md §5), worked by hand.
 
 London in January is UTC, so local clock times equal UTC times unless a test says otherwise.
 """

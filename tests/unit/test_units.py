@@ -1,4 +1,4 @@
-"""Units and the validation rules of shared/CLINICAL.md §4, as plain functions."""
+"""Units and the validation rules of docs/clinical.md §4, as plain functions."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo

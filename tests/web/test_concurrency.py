@@ -76,22 +76,27 @@ def test_eight_patients_writing_at_once_lose_nothing(app, world):
 def test_backup_taken_during_writes_is_whole_and_serves(app, world, runner, tmp_path):
     world.patient(world.clinician(), email="pat@home.example")
     client, token = _signed_in(app, "pat@home.example")
-    stop = threading.Event()
+    stop, twenty_saved = threading.Event(), threading.Event()
+    codes: list[int] = []
 
     def keep_writing():
-        while not stop.is_set():
-            _entry(client, token, str(uuid.uuid4()))
+        while not stop.is_set() and len(codes) < 2000:
+            codes.append(_entry(client, token, str(uuid.uuid4())).status_code)
+            if len(codes) >= 20:
+                twenty_saved.set()
 
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        while world.count(Entry) < 20:
-            pass
+        # The backup starts once the writer has saved 20 entries (or fails after a minute).
+        assert twenty_saved.wait(timeout=60), f"the writer saved only {len(codes)} entries"
         dest = tmp_path / "backup" / "diary.sqlite"
         result = runner.invoke(args=["diary", "backup", str(dest)])
     finally:
         stop.set()
-        writer.join()
+        writer.join(timeout=60)
+    assert not writer.is_alive()
+    assert set(codes) == {302}, codes  # every write during the backup was saved
     assert result.exit_code == 0, result.output
     with sqlite3.connect(dest) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

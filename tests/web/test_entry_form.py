@@ -1,4 +1,4 @@
-"""POST /diary/: the patient's entry form, with every rule of shared/CLINICAL.md §4."""
+"""POST /diary/: the patient's entry form, with every rule of docs/clinical.md §4."""
 
 import uuid
 from datetime import UTC, datetime
@@ -84,7 +84,7 @@ def test_a_time_typed_later_is_kept(as_patient, app):
 
 
 def test_five_minutes_ahead_is_still_now(as_patient, app):
-    # Phone clocks drift: CLINICAL.md §4 allows 5 minutes of grace.
+    # Phone clocks drift: docs/clinical.md §4 allows 5 minutes of grace.
     assert post_entry(as_patient, pain="4", observed_at="2025-06-15T11:35").status_code == 302
     assert len(entries(app)) == 1
 

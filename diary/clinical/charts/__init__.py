@@ -4,7 +4,7 @@ The view gives the entries it analysed and `analysis.analyse_patient`'s result.
 `patient_figures` and `phone_figure` return the JSON the page puts in
 `<script type="application/json" class="chart-data">` (drawn by static/js/charts.js); the
 `*_caption` functions say in words what each chart shows. Each chart is built as a plain
-figure dict (`*_spec`); `*_figure` wraps it in a validated `plotly.graph_objects.Figure`.
+figure dict (`*_spec`).
 
 Years of diary stay small and fast to send:
 - once a diary holds more than RAW_LIMIT readings, readings are drawn one by one only on
@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import plotly.graph_objects as go
-
 from diary.clinical.analysis import PatientAnalysis
 from diary.clinical.charts.common import (
     COMPARISON_CONFIG,
@@ -42,9 +40,9 @@ from diary.clinical.charts.timeline import timeline_caption, timeline_spec
 from diary.clinical.records import EntryRecord
 
 __all__ = [
-    "EXTREME_PAIN", "MAX_BINS", "RAW_LIMIT", "comparison_caption", "comparison_figure",
+    "EXTREME_PAIN", "MAX_BINS", "RAW_LIMIT", "comparison_caption",
     "comparison_spec", "patient_captions", "patient_figures", "phone_caption", "phone_figure",
-    "progress_figure", "progress_spec", "timeline_caption", "timeline_figure", "timeline_spec",
+    "progress_spec", "timeline_caption", "timeline_spec",
     "to_json",
 ]
 
@@ -68,17 +66,5 @@ def phone_figure(analysis: PatientAnalysis) -> str:
     """JSON for the patient's own progress chart."""
     return to_json(progress_spec(analysis), PHONE_CONFIG)
 
-
-def timeline_figure(analysis: PatientAnalysis, entries: Iterable[EntryRecord],
-                    unit: str = "C") -> go.Figure:
-    return go.Figure(timeline_spec(analysis, entries, unit))
-
-
-def comparison_figure(analysis: PatientAnalysis) -> go.Figure:
-    return go.Figure(comparison_spec(analysis))
-
-
-def progress_figure(analysis: PatientAnalysis) -> go.Figure:
-    return go.Figure(progress_spec(analysis))
 
 

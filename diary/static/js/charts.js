@@ -1,5 +1,5 @@
 /* Draw every chart on the page: each <script type="application/json" class="chart-data"
-   data-target="ID"> holds a figure from diary/charts/ ({data, layout, config}); it is drawn
+   data-target="ID"> holds a figure from diary/clinical/charts/ ({data, layout, config}); it is drawn
    into the element with that id. Zoom buttons are plotly updatemenus inside the figure, so
    nothing else is needed here. Loaded with defer after plotly.js (templates/_charts.html). */
 (function () {

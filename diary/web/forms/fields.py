@@ -50,7 +50,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def check_temperatures(fields, unit: str, celsius: dict, warnings: dict) -> bool:
-    """Check typed skin temperatures (shared/CLINICAL.md §4); fill °C values and warnings
+    """Check typed skin temperatures (docs/clinical.md §4); fill °C values and warnings
     by field name, put errors on the fields; False if any was refused."""
     ok = True
     for field in fields:
