@@ -52,14 +52,6 @@ def twice_note(when: datetime) -> str:
             f"this is the first {when:%H:%M}, {when.tzname()} (UTC{_offset_text(when)}).")
 
 
-def happened_twice(when: datetime, tz: str) -> bool:
-    """True when the wall time of `when` in `tz` was shown twice by the patient's clock."""
-    local = when.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-    zone = ZoneInfo(tz)
-    return (local.replace(tzinfo=zone, fold=0).utcoffset()
-            != local.replace(tzinfo=zone, fold=1).utcoffset())
-
-
 def parse_local(text: str | None, tz: str) -> LocalTime:
     """A time typed as 2025-06-15T11:30 (the browser's datetime-local value)."""
     text = (text or "").strip()

@@ -44,16 +44,13 @@ def _expired(ls: LoginSession, t: datetime) -> bool:
             or t - ls.created_at > timedelta(hours=cfg["CLINICIAN_ABSOLUTE_HOURS"]))
 
 
-def fresh_session() -> None:
-    """A new browser session (no fixation); an entry typed before sign-in survives it."""
+def log_in(ls: LoginSession) -> None:
+    """Put a sign-in made by the services into this browser's cookies, on a fresh session
+    (no fixation); an entry typed before signing in survives it."""
     kept = session.get(pending.KEY)
     session.clear()
     if kept:
         session[pending.KEY] = kept
-
-
-def log_in(ls: LoginSession) -> None:
-    """Put a sign-in made by the services into this browser's cookies."""
     user = ls.user
     user.login_session = ls  # the user may be loaded anew after the commit: get_id needs it
     login_user(user, remember=ls.remember,

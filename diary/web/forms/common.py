@@ -3,8 +3,6 @@
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
 
-from diary.clinical.localtime import LOCAL_FORMAT  # noqa: F401  (the forms' time format)
-
 CHOOSE = "Please choose one of the answers shown."
 
 

@@ -13,7 +13,7 @@ from diary.services import accounts
 from diary.services.invites import find_valid
 from diary.web.extensions import limiter
 from diary.web.forms.accounts import AcceptInviteForm, SignInForm
-from diary.web.security import fresh_session, log_in, log_out
+from diary.web.security import log_in, log_out
 from diary.web.views import mfa as mfa_views
 
 bp = Blueprint("auth", __name__)
@@ -54,7 +54,6 @@ def sign_in():
         elif user.active and user.check_password(form.password.data):
             if mfa_views.needs_second_step(user):
                 return mfa_views.start_second_step(user)
-            fresh_session()
             log_in(accounts.sign_in(user, remember=form.remember.data, at=now()))
             return redirect(_safe_next() or home_for(user))
         accounts.sign_in_failed(user)
@@ -125,7 +124,6 @@ def accept_invite(token: str):
         except accounts.Refused as refusal:
             form.email.errors = [str(refusal)]
         else:
-            fresh_session()
             log_in(ls)
             flash("Welcome! Your diary is ready.")
             return redirect(url_for("patient.new_entry"))

@@ -10,7 +10,7 @@ from diary.services import mfa
 from diary.web.extensions import limiter
 from diary.web.forms.accounts import CodeForm
 from diary.web.qr import qr_svg
-from diary.web.security import fresh_session, log_in
+from diary.web.security import log_in
 
 bp = Blueprint("mfa", __name__)
 PENDING_MINUTES = 5
@@ -45,7 +45,6 @@ def verify():
             ls, codes_left = done
             if codes_left is not None:
                 flash(f"Recovery code used: {codes_left} left.")
-            fresh_session()
             log_in(ls)
             return redirect(url_for("clinic.patients"))
         form.code.errors = ["That code is not right. Codes change every 30 seconds."]
