@@ -1,6 +1,7 @@
-"""The demo clinic, the audit chain's check and SQLite backups."""
+"""The demo clinic, the audit chain's check (with checkpoints) and SQLite backups."""
 
 import os
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -31,12 +32,51 @@ def demo_command(if_empty: bool) -> None:
 
 
 @diary.command("verify-audit")
-def verify_audit() -> None:
-    """Check the audit trail's hash chain; report the first broken link."""
-    count, broken = audit.verify_chain()
-    if broken is not None:
-        raise click.ClickException(f"Audit chain broken at event {broken} ({count} checked).")
-    click.echo(f"Audit chain intact: {count} events.")
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A head printed (or saved) by an earlier run: the event it names must still "
+                   "be there with the same digest. Keep it off the database host.")
+@click.option("--save", is_flag=True,
+              help="When all is well, write the new head to the --checkpoint file "
+                   "(starting it if there is none).")
+def verify_audit(checkpoint_path: Path | None, save: bool) -> None:
+    """Check the audit trail's keyed hash chain (and a checkpoint); print its head.
+
+    Exits non-zero on a broken link or a checkpoint the trail no longer matches. Without
+    --save the checkpoint file is only read, so an auditor can check against a copy.
+    """
+    if save and checkpoint_path is None:
+        raise click.UsageError("--save needs --checkpoint FILE.")
+    checkpoint = None
+    if checkpoint_path is not None:
+        if checkpoint_path.exists():
+            try:
+                checkpoint = audit.Head.parse(checkpoint_path.read_text())
+            except ValueError as exc:
+                raise click.ClickException(f"{checkpoint_path}: {exc}.") from exc
+        elif save:
+            click.echo(f"No checkpoint at {checkpoint_path} yet: starting one.")
+        else:
+            raise click.ClickException(
+                f"No checkpoint at {checkpoint_path} (give --save to start one).")
+    report = audit.verify(checkpoint)
+    if report.broken is not None:
+        raise click.ClickException(f"Audit chain broken at event {report.broken} "
+                                   f"({report.count} checked): {report.problem}.")
+    if report.checkpoint_problem:
+        raise click.ClickException(f"Audit trail does not match the checkpoint in "
+                                   f"{checkpoint_path}: {report.checkpoint_problem}.")
+    plain = (f" ({report.plain} from before the keyed chain, hashed with plain SHA-256)"
+             if report.plain else "")
+    click.echo(f"Audit chain intact: {report.count} events{plain}.")
+    if checkpoint is not None:
+        click.echo(f"Checkpoint matched: event {checkpoint.last_id} is still number "
+                   f"{checkpoint.count}, with the same digest.")
+    click.echo(f"Head: {report.head.line()}")
+    if save:
+        tmp = checkpoint_path.with_name(f".{checkpoint_path.name}.{os.getpid()}")
+        tmp.write_text(report.head.line() + "\n")
+        os.replace(tmp, checkpoint_path)  # a crash never leaves half a checkpoint
+        click.echo(f"Checkpoint saved to {checkpoint_path}.")
 
 
 @diary.command("backup")
