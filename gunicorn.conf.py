@@ -29,3 +29,8 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def on_starting(server):
+    # The app refuses per-process rate-limit counters when there is more than one worker.
+    os.environ["GUNICORN_WORKERS"] = str(server.cfg.workers)

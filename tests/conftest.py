@@ -19,6 +19,7 @@ PASSWORD = "correct horse battery"
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
+    "AUDIT_KEY": "test-audit-key-of-the-hash-chain-not-the-secret-key",
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": "localhost",
 }
@@ -152,6 +153,19 @@ class World:
             db.session.add(user)
             db.session.commit()
             return user.id
+
+    def second_factor(self, user_id, recovery_codes=()) -> str:
+        """Turn two-factor sign-in on for a user: the TOTP secret (recovery codes as given)."""
+        from diary.services import mfa
+
+        secret = mfa.new_secret()
+        with self.app.app_context():
+            user = db.session.get(User, user_id)
+            user.totp_secret = mfa.seal(secret, self.app.config["SECRET_KEY"])
+            user.recovery_codes = [mfa.hash_code(c) for c in recovery_codes]
+            user.mfa_enabled_at = datetime(2025, 1, 1, tzinfo=UTC)
+            db.session.commit()
+        return secret
 
     def patient(self, clinician_id, name="Pat Test", email=None, record=None, unit="C",
                 tz="Europe/London", created_at=None):

@@ -89,6 +89,8 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     remember: Mapped[bool] = mapped_column(default=False)
+    # A new TOTP secret being set up in this sign-in (sealed): kept here, never in a cookie.
+    pending_totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
 
     user: Mapped[User] = relationship()
     token = ""  # the raw token, known only in the request that made it
@@ -232,7 +234,8 @@ class ClinicSettings(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only and hash-chained; the database refuses UPDATE and DELETE (see migrations)."""
+    """Append-only, in a keyed hash chain (services/audit.py); the database refuses UPDATE,
+    DELETE and (SQLite) REPLACE (see migrations 0002 and 0005)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

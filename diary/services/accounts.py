@@ -17,6 +17,11 @@ class Refused(ValueError):
     """The action was refused; the message says why, in plain words."""
 
 
+class InviteSpent(Refused):
+    """The invite was used, revoked or expired in the meantime (by a request running at
+    the same moment, say)."""
+
+
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
@@ -99,11 +104,21 @@ def accept_invite(invite: Invite, email: str, password: str, at: datetime) -> Lo
     An invite re-issued to someone with an account resets their password and ends their
     other sign-ins. Refused when another account has that email or user name.
     """
+    # Spent first, by one conditional UPDATE: of requests racing with one link, one wins.
+    won = db.session.execute(
+        sa.update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None),
+               Invite.expires_at > at)
+        .values(used_at=at)).rowcount
+    if won != 1:
+        db.session.rollback()
+        raise InviteSpent("This invite link has already been used.")
     patient = invite.patient
     email = email.lower()
     user = patient.user
     taken = find_by_email(email)
     if taken is not None and taken is not user:
+        db.session.rollback()  # the invite stays unspent
         raise Refused("That name is already in use. Please choose another.")
     if user is None:
         user = User(email=email, role="patient", name=patient.display_name)
@@ -113,7 +128,6 @@ def accept_invite(invite: Invite, email: str, password: str, at: datetime) -> Lo
         user.email = email
         sessions.end_all(user, at)
     user.set_password(password)
-    invite.used_at = at
     db.session.flush()
     audit.record("invite.accept", "invite", invite.id, patient_id=patient.id, actor=user)
     return sign_in(user, remember=True, at=at)

@@ -6,12 +6,15 @@ import hmac
 import secrets
 
 import pyotp
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from diary.data import txn
 from diary.data.db import db
-from diary.services import accounts, audit
+from diary.data.models import LoginSession, User
+from diary.services import accounts, audit, sessions
 
 ISSUER = "Block Diary"
 RECOVERY_COUNT = 10
@@ -84,38 +87,91 @@ def use_recovery_code(stored: list[str] | None, code: str) -> list[str] | None:
 
 # ------------------------------------------------------------------------------ actions
 
+def _locked(user: User) -> User:
+    """The user's row, locked until this transaction ends and read afresh: two requests
+    spending the same code or step take turns, and the second sees it spent (PostgreSQL;
+    SQLite's write transactions already take turns)."""
+    return db.session.execute(
+        sa.select(User).where(User.id == user.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def _spend(user: User, code: str, at, app_secret: str) -> str | None:
+    """Spend a current code or a recovery code of the (locked) user: which kind, or None."""
+    step = accepted_step(unseal(user.totp_secret, app_secret), code, at.timestamp(),
+                         user.totp_last_step)
+    if step is not None:
+        user.totp_last_step = step
+        return "totp"
+    remaining = use_recovery_code(user.recovery_codes, code)
+    if remaining is not None:
+        user.recovery_codes = remaining
+        return "recovery"
+    return None
+
+
 def second_step(user, code: str, at, app_secret: str):
     """Check the code of a half-signed-in clinician; (sign-in, recovery codes left) or None.
 
     A TOTP code moves the user's last used step on (no replay); a recovery code is spent.
     A wrong code is audited.
     """
-    secret = unseal(user.totp_secret, app_secret)
-    step = accepted_step(secret, code, at.timestamp(), user.totp_last_step)
-    remaining = None if step is not None else use_recovery_code(user.recovery_codes, code)
-    if step is None and remaining is None:
+    user = _locked(user)
+    kind = _spend(user, code, at, app_secret)
+    if kind is None:
         audit.record("auth.second_factor_failed", "user", user.id, actor=user)
         db.session.commit()
         return None
-    if step is not None:
-        user.totp_last_step = step
-    else:
-        user.recovery_codes = remaining
-    ls = accounts.sign_in(user, remember=False, at=at,
-                          second_factor="totp" if step is not None else "recovery")
-    return ls, (None if step is not None else len(remaining))
+    ls = accounts.sign_in(user, remember=False, at=at, second_factor=kind)
+    return ls, (len(user.recovery_codes) if kind == "recovery" else None)
 
 
-def enrol(user, secret: str, code: str, at, app_secret: str) -> list[str] | None:
-    """Turn two-factor sign-in on with a code from the new secret; the recovery codes, once."""
-    step = accepted_step(secret, code, at.timestamp(), None)
-    if step is None:
-        return None
+def pending_secret(ls: LoginSession, app_secret: str) -> str:
+    """The new secret being set up in this sign-in: made once, kept sealed on the server."""
+    secret = unseal(ls.pending_totp_secret, app_secret)
+    if secret is None:
+        secret = new_secret()
+        txn.start_writing()
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == ls.id)
+                           .values(pending_totp_secret=seal(secret, app_secret)))
+        db.session.commit()
+    return secret
+
+
+def enrol(user, ls: LoginSession, password: str, current_code: str, code: str, at,
+          app_secret: str) -> list[str]:
+    """Turn two-factor sign-in on, or move it to a new authenticator: the recovery codes.
+
+    Needs the password, a code from the new authenticator and, when two-factor sign-in is
+    already on, a current code or a recovery code: a stolen session alone cannot take over
+    the second factor. Other sign-ins end. Raises Refused, audited, when anything is wrong.
+    """
+    user = _locked(user)
+    secret = unseal(db.session.get(LoginSession, ls.id).pending_totp_secret, app_secret)
+    step = None if secret is None else accepted_step(secret, code, at.timestamp(), None)
+    problem = None
+    if not user.check_password(password):
+        problem = "That is not your password."
+    elif step is None:
+        problem = "That code from the new authenticator is not right. Check the phone's clock."
+    elif user.mfa_enabled_at is not None and _spend(user, current_code, at, app_secret) is None:
+        # Spent last, so a refusal leaves the current code unspent.
+        problem = ("That code from your current authenticator app (or recovery code) "
+                   "is not right.")
+    if problem is not None:
+        audit.record("auth.mfa_enrol_failed", "user", user.id, actor=user)
+        db.session.commit()
+        raise accounts.Refused(problem)
+    replaced = user.mfa_enabled_at is not None
     codes = new_recovery_codes()
     user.totp_secret = seal(secret, app_secret)
     user.totp_last_step = step
     user.recovery_codes = [hash_code(c) for c in codes]
     user.mfa_enabled_at = at
-    audit.record("auth.mfa_enrol", "user", user.id, actor=user)
+    db.session.execute(sa.update(LoginSession).where(LoginSession.id == ls.id)
+                       .values(pending_totp_secret=None))
+    ended = sessions.end_all(user, at, keep=ls)
+    audit.record("auth.mfa_enrol", "user", user.id, actor=user,
+                 after={"replaced": replaced, "sessions_ended": ended})
     db.session.commit()
     return codes

@@ -1,10 +1,11 @@
 """The web app: `create_app` builds it; views, forms and the access rule live beside it."""
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from diary.data.db import db
 from diary.data.txn import tune_sqlite
-from diary.web import config
+from diary.web import config, converters
 from diary.web.extensions import csrf, limiter, login_manager, migrate, talisman
 
 CSP = {
@@ -25,6 +26,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Named for the package, so templates/, static/ and instance/ stay where they were.
     app = Flask("diary", instance_relative_config=True)
     config.load(app, test_config)
+    converters.init_app(app)  # <int:...> ids stop where the columns do
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        # Behind a proxy the client's address (for rate limits and the audit) and the scheme
+        # come from the headers the trusted hops set; anything further left is the client's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_headers(app)

@@ -31,13 +31,18 @@ class Defaults:
     INVITE_DAYS = 7
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    SIGN_IN_LIMIT = "5 per minute"  # per account and address
-    SIGN_IN_ADDRESS_LIMIT = "50 per minute"
+    SIGN_IN_LIMIT = "5 per minute"  # per account and address: passwords and codes
+    SIGN_IN_ADDRESS_LIMIT = "50 per minute"  # per address, a generous ceiling for a clinic
+    CODE_ACCOUNT_LIMIT = "10 per hour"  # wrong 2FA codes per account, from anywhere
     INVITE_LIMIT = "10 per minute"
     REQUIRE_MFA = False
     FORCE_HTTPS = False
     DEMO_ALLOWED = True
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (ProxyFix).
+    PROXY_HOPS = 0
+    # Host names the app answers to (Flask checks the Host header); required in production.
+    TRUSTED_HOSTS = None
 
 
 def database_url(raw: str) -> str:
@@ -59,6 +64,49 @@ def secret_key_from_instance(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def audit_key_from_instance(instance_path: str, create: bool = True) -> str | None:
+    """The audit chain's HMAC key from instance/audit_key, generated once (mode 600) if
+    `create`; None if there is none. Never derived from SECRET_KEY: each can be rotated alone.
+    Written to a private temporary file and linked into place, so two processes starting at
+    once never read a half-written key."""
+    path = Path(instance_path) / "audit_key"
+    if not path.exists() and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".audit_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    return path.read_text().strip() if path.exists() else None
+
+
+def _listed(value) -> list[str] | None:
+    """A list from config or the environment's comma-separated text."""
+    if value is None or isinstance(value, list | tuple):
+        return value
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def check_production(cfg) -> None:
+    """Refuse to start a production app that would break a promise of docs/security.md."""
+    cfg["TRUSTED_HOSTS"] = _listed(cfg.get("TRUSTED_HOSTS"))
+    if not cfg["TRUSTED_HOSTS"]:
+        raise RuntimeError(
+            "DIARY_TRUSTED_HOSTS must name the host names the app answers to in production "
+            "(e.g. DIARY_TRUSTED_HOSTS=diary.clinic.example): a forged Host header is refused.")
+    storage = cfg["RATELIMIT_STORAGE_URI"]
+    workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY") or 1)
+    if storage.startswith("memory") and workers > 1:
+        raise RuntimeError(
+            "With more than one worker the sign-in limits must be shared: set "
+            "DIARY_RATELIMIT_STORAGE_URI=redis://… (each worker would count on its own).")
+
+
 def load(app, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     if test_config is None:
@@ -67,10 +115,14 @@ def load(app, test_config: dict | None) -> None:
         for name in ("SECRET_KEY", "DATABASE_URL"):
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        if os.environ.get("DIARY_AUDIT_KEY"):  # as typed: from_prefixed_env would parse JSON
+            app.config["AUDIT_KEY"] = os.environ["DIARY_AUDIT_KEY"]
         if os.environ.get("DIARY_ENV") == "production":
             app.config["ENV"] = "production"
     else:
         app.config.update(test_config)
+    app.config["PROXY_HOPS"] = int(app.config["PROXY_HOPS"])
+    app.config["TRUSTED_HOSTS"] = _listed(app.config.get("TRUSTED_HOSTS"))
 
     production = app.config["ENV"] == "production"
     if production:
@@ -87,8 +139,22 @@ def load(app, test_config: dict | None) -> None:
                 "SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
             )
+        check_production(app.config)
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key_from_instance(app.instance_path)
+
+    # The audit chain's key: DIARY_AUDIT_KEY, else instance/audit_key (made outside production).
+    audit_key = app.config.get("AUDIT_KEY") or audit_key_from_instance(
+        app.instance_path, create=not production)
+    if production and (len(audit_key or "") < 32 or audit_key.lower() in WEAK_KEYS
+                       or audit_key == app.config["SECRET_KEY"]):
+        raise RuntimeError(
+            "AUDIT_KEY must be set in production to a random value of at least 32 characters, "
+            "other than SECRET_KEY: DIARY_AUDIT_KEY in the environment, or instance/audit_key "
+            "(mode 600). It keys the audit chain: keep it as long as the trail, off the "
+            "database host (python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    app.config["AUDIT_KEY"] = audit_key
 
     url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
     if url:

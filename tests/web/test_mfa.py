@@ -8,7 +8,7 @@ import pytest
 
 from diary.data.db import db
 from diary.data.models import LoginSession, User
-from tests.conftest import input_value, post_form, sign_in
+from tests.conftest import PASSWORD, input_value, post_form, sign_in
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -24,7 +24,7 @@ def _enrol(client, clock):
     secret = re.search(r"<code>([A-Z2-7]{16,})</code>", page).group(1)
     assert "<svg" in page  # the QR code to scan
     code = pyotp.TOTP(secret).at(clock.now)
-    response = post_form(client, "/account/two-factor", {"code": code})
+    response = post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code})
     assert response.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", response.get_data(as_text=True))
     assert len(codes) == 10
@@ -117,3 +117,86 @@ def test_the_secret_is_stored_encrypted(app, client, world, clock):
 
     assert mfa.unseal(stored, app.config["SECRET_KEY"]) == secret
     assert mfa.unseal(stored, "another secret key of the same length ok") is None
+
+
+def _new_secret(client) -> str:
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    return re.search(r"<code>([A-Z2-7]{16,})</code>", page).group(1)
+
+
+def test_the_secret_being_set_up_stays_on_the_server(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    secret = _new_secret(client)
+    assert _new_secret(client) == secret  # the same until it is turned on
+    cookie = client.get_cookie("session").value
+    session_data = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert secret not in str(session_data)
+    with app.app_context():
+        sealed = db.session.scalar(db.select(LoginSession.pending_totp_secret))
+    assert sealed and secret not in sealed
+
+
+def _stored(app):
+    with app.app_context():
+        user = db.session.scalar(db.select(User))
+        return user.totp_secret, list(user.recovery_codes or [])
+
+
+@pytest.mark.parametrize("change", [
+    {"password": "not the password"},
+    {"current_code": "000000"},
+    {"current_code": ""},
+    {"code": "000000"},
+])
+def test_moving_two_factor_needs_the_password_and_a_current_code(app, client, world, clock,
+                                                                 change):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    old_secret, _ = _enrol(client, clock)
+    before = _stored(app)
+    clock.now = T0 + timedelta(minutes=3)
+    new_secret = _new_secret(client)
+    assert new_secret != old_secret
+    form = {"password": PASSWORD, "current_code": pyotp.TOTP(old_secret).at(clock.now),
+            "code": pyotp.TOTP(new_secret).at(clock.now), **change}
+    response = post_form(client, "/account/two-factor", form)
+    assert response.status_code == 200
+    assert "recovery codes" not in response.get_data(as_text=True).lower().split("</h1>")[0]
+    assert 'class="error"' in response.get_data(as_text=True) or "not right" in \
+        response.get_data(as_text=True) or "Please type" in response.get_data(as_text=True)
+    assert _stored(app) == before  # nothing changed
+
+
+def test_moving_two_factor_with_everything_right(app, client, world, clock):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    old_secret, old_codes = _enrol(client, clock)
+    other = app.test_client()
+    _half_signed_in(other)
+    clock.now = T0 + timedelta(minutes=1)
+    assert post_form(other, "/sign-in/code",
+                     {"code": pyotp.TOTP(old_secret).at(clock.now)}).status_code == 302
+    clock.now = T0 + timedelta(minutes=3)
+    new_secret = _new_secret(client)
+    response = post_form(client, "/account/two-factor", {
+        "password": PASSWORD, "current_code": old_codes[0],  # a recovery code will do
+        "code": pyotp.TOTP(new_secret).at(clock.now)})
+    codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", response.get_data(as_text=True))
+    assert len(codes) == 10 and not set(codes) & set(old_codes)
+    from diary.services import mfa
+
+    assert mfa.unseal(_stored(app)[0], app.config["SECRET_KEY"]) == new_secret
+    assert other.get("/clinic/").status_code == 302  # the other sign-in ended
+    assert client.get("/clinic/").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(db.select(LoginSession.pending_totp_secret)
+                                 .where(LoginSession.ended_at.is_(None))) is None
+
+
+def test_opening_the_code_page_while_signed_in_keeps_the_sign_in(app, client, world):
+    world.clinician()
+    sign_in(client, "dr@clinic.example")
+    response = client.get("/sign-in/code")
+    assert response.status_code == 302 and not response.location.endswith("/sign-in")
+    assert client.get("/clinic/").status_code == 200

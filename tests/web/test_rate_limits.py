@@ -98,3 +98,37 @@ def test_counts_live_in_redis_for_several_workers(app_config, redis_prefix, worl
     assert codes == [200] * 5 + [429]
     keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"*{redis_prefix}*"))
     assert keys, "no rate-limit counters in Redis"
+
+
+def _code(client, email, code, addr):
+    env = {"REMOTE_ADDR": addr}
+    token = csrf_token(client, "/sign-in")
+    signed = client.post("/sign-in", data={"csrf_token": token, "email": email,
+                                           "password": PASSWORD}, environ_base=env)
+    assert signed.status_code == 302 and signed.location.endswith("/sign-in/code")
+    token = csrf_token(client, "/sign-in/code")
+    return client.post("/sign-in/code", data={"csrf_token": token, "code": code},
+                       environ_base=env).status_code
+
+
+def test_code_guesses_have_a_ceiling_per_account_from_any_address(app, world, clock):
+    """Six digits are few: ten wrong codes an hour for one account, wherever they come from."""
+    import pyotp
+
+    secret = world.second_factor(world.clinician())
+    codes = [_code(app.test_client(), "dr@clinic.example", "000000", f"198.51.100.{n}")
+             for n in range(11)]
+    assert codes == [200] * 10 + [429]
+    right = pyotp.TOTP(secret).now()
+    assert _code(app.test_client(), "dr@clinic.example", right, "192.0.2.200") == 429
+
+
+def test_a_colleagues_wrong_codes_do_not_stop_mine(app, world):
+    import pyotp
+
+    world.second_factor(world.clinician())
+    mine = world.second_factor(world.clinician(email="colleague@clinic.example"))
+    for _ in range(6):
+        _code(app.test_client(), "dr@clinic.example", "000000", "192.0.2.1")
+    assert _code(app.test_client(), "colleague@clinic.example", pyotp.TOTP(mine).now(),
+                 "192.0.2.1") == 302

@@ -54,6 +54,8 @@ def test_production_is_secure_by_default(monkeypatch, tmp_path):
     monkeypatch.setenv("DIARY_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 16 + "0123456789abcdef0123")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    monkeypatch.setenv("DIARY_TRUSTED_HOSTS", "diary.example")
+    monkeypatch.setenv("DIARY_AUDIT_KEY", "a" * 16 + "fedcba9876543210fedc")
     app = create_app()
     assert not app.debug
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

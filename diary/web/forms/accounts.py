@@ -45,3 +45,12 @@ class ChangePasswordForm(PasswordMixin, FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField("Code from your authenticator app (or a recovery code)",
                        validators=[DataRequired("Please type the code."), Length(max=20)])
+
+
+class EnrolForm(FlaskForm):
+    password = PasswordField("Your password", validators=[
+        DataRequired("Please type your password."), Length(max=limits.PASSWORD_MAX)])
+    current_code = StringField("Code from your current authenticator app (or a recovery code)",
+                               validators=[Length(max=20)])
+    code = StringField("6-digit code from the new authenticator", validators=[
+        DataRequired("Please type the code the app shows."), Length(max=20)])

@@ -1,24 +1,19 @@
 """Changing one's own password (signed in, knowing the current one)."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from diary.data.clock import now
 from diary.services import accounts
-from diary.web.extensions import limiter
+from diary.web import throttle
 from diary.web.forms.accounts import ChangePasswordForm
 
 bp = Blueprint("account", __name__)
 
 
-def _who() -> str:
-    return f"{current_user.get_id().partition('.')[0]}|{request.remote_addr}"
-
-
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT"], key_func=_who, methods=["POST"],
-               deduct_when=lambda r: r.status_code != 302)
+@throttle.guesses(throttle.signed_in_account)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

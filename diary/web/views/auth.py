@@ -11,20 +11,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from diary.data.clock import now
 from diary.services import accounts
 from diary.services.invites import find_valid
+from diary.web import throttle
 from diary.web.extensions import limiter
 from diary.web.forms.accounts import AcceptInviteForm, SignInForm
 from diary.web.security import log_in, log_out
 from diary.web.views import mfa as mfa_views
 
 bp = Blueprint("auth", __name__)
-
-
-def _account_and_address() -> str:
-    return f"{(request.form.get('email') or '').strip().lower()}|{request.remote_addr}"
-
-
-def _failed(response) -> bool:
-    return response.status_code != 302
 
 
 def home_for(user) -> str:
@@ -39,10 +32,7 @@ def index():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-# Counted per account *and* address, so an attacker elsewhere cannot lock a real user out.
-@limiter.limit(lambda: _limit("SIGN_IN_LIMIT"), key_func=_account_and_address,
-               methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: _limit("SIGN_IN_ADDRESS_LIMIT"), methods=["POST"], deduct_when=_failed)
+@throttle.guesses(throttle.typed_account)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -121,6 +111,8 @@ def accept_invite(token: str):
     if form.validate_on_submit():
         try:
             ls = accounts.accept_invite(invite, form.email.data, form.password.data, now())
+        except accounts.InviteSpent:
+            return render_template("auth/invite_invalid.html"), 404
         except accounts.Refused as refusal:
             form.email.errors = [str(refusal)]
         else:

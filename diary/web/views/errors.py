@@ -2,6 +2,8 @@
 
 from flask import render_template
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from werkzeug.exceptions import SecurityError
 
 from diary.web import pending
 
@@ -32,6 +34,13 @@ def register(app) -> None:
             return pending.keep_after_bad_token()
         return handler(error)
 
+    def untrusted_host(error):
+        # No URLs can be built for a host we do not serve: a bare page, nothing reflected.
+        title, text = MESSAGES[400]
+        return (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+                f"<p>{escape(text)}</p>", 400)
+
     for code in MESSAGES:
         app.register_error_handler(code, handler)
+    app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(CSRFError, csrf_handler)

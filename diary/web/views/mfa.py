@@ -2,13 +2,15 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
+from wtforms.validators import DataRequired
 
 from diary.data.clock import now
 from diary.data.db import db
 from diary.data.models import User
 from diary.services import mfa
-from diary.web.extensions import limiter
-from diary.web.forms.accounts import CodeForm
+from diary.services.accounts import Refused
+from diary.web import throttle
+from diary.web.forms.accounts import CodeForm, EnrolForm
 from diary.web.qr import qr_svg
 from diary.web.security import log_in
 
@@ -29,9 +31,11 @@ def start_second_step(user: User):
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT"], methods=["POST"],
-               deduct_when=lambda r: r.status_code != 302)
+@throttle.guesses(throttle.half_signed_in_account, codes=True)
 def verify():
+    if current_user.is_authenticated:
+        # Already signed in: nothing to do here, and the sign-in must not be cut loose.
+        return redirect(url_for("auth.index"))
     user_id, since = session.get("mfa_user"), session.get("mfa_since", 0)
     if user_id is None or now().timestamp() - since > PENDING_MINUTES * 60:
         session.clear()
@@ -53,21 +57,27 @@ def verify():
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
+@throttle.guesses(throttle.signed_in_account, codes=True)
 def enrol():
     if not current_user.is_clinician:
         return redirect(url_for("auth.index"))
-    secret = session.get("mfa_new_secret") or mfa.new_secret()
-    session["mfa_new_secret"] = secret
-    form = CodeForm()
+    user = current_user._get_current_object()
+    app_secret = current_app.config["SECRET_KEY"]
+    secret = mfa.pending_secret(user.login_session, app_secret)
+    enrolled = user.mfa_enabled_at is not None
+    form = EnrolForm()
+    if enrolled:
+        form.current_code.validators = [
+            DataRequired("Please type a code from your current authenticator app, "
+                         "or a recovery code."), *form.current_code.validators]
     if form.validate_on_submit():
-        codes = mfa.enrol(current_user._get_current_object(), secret, form.code.data, now(),
-                          current_app.config["SECRET_KEY"])
-        if codes is None:
-            form.code.errors = ["That code is not right. Check the phone's clock and try again."]
+        try:
+            codes = mfa.enrol(user, user.login_session, form.password.data,
+                              form.current_code.data or "", form.code.data, now(), app_secret)
+        except Refused as refusal:
+            form.code.errors = [str(refusal)]
         else:
-            session.pop("mfa_new_secret", None)
             return render_template("auth/mfa_codes.html", codes=codes)
-    uri = mfa.provisioning_uri(secret, current_user.email)
+    uri = mfa.provisioning_uri(secret, user.email)
     return render_template("auth/mfa_enrol.html", form=form, qr=qr_svg(uri), secret=secret,
-                           enrolled=current_user.mfa_enabled_at is not None)
-
+                           enrolled=enrolled)
