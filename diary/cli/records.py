@@ -9,7 +9,7 @@ from diary.data.db import db
 from diary.data.exports import WHATS, chunks, prepare
 from diary.data.models import Patient, User
 from diary.services import imports as imports_db
-from diary.services.exports import record_export
+from diary.services.exports import audited
 
 
 def _clinician(email: str | None) -> User | None:
@@ -51,8 +51,8 @@ def export_csv(record: str, what: str, clinician_email: str | None,
     clinician = _clinician(clinician_email)
     patient = _patient(record, clinician)
     job = prepare(what, [patient], patient.clinician_id, include_deleted=include_deleted)
-    record_export(what, clinician, [patient], include_deleted=job.include_deleted, via="cli")
-    for chunk in chunks(job, now()):
+    for chunk in audited(chunks(job, now()), what, clinician, [patient],
+                         include_deleted=job.include_deleted, via="cli"):
         click.echo(chunk, nl=False)  # bytes go to stdout as they are: BOM, UTF-8, CRLF
 
 

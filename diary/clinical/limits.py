@@ -5,7 +5,7 @@ drift between them. Numbers are read with ASCII digits only (`diary.clinical.uni
 """
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 # Control characters other than tab and line ends are refused in every text (PostgreSQL
 # refuses NUL; the rest is hostile).
@@ -30,6 +30,27 @@ VOLUME_MAX_ML = 50.0
 BLOCK_HISTORY_LIMIT = timedelta(days=10 * 365)
 BLOCK_TOO_OLD = ("That is more than ten years before the patient's record was made. "
                  "Please check the date.")
+
+
+# Ids and dates typed into a URL (a path, a page's cursor, an export's range). A row id fits
+# PostgreSQL's `integer`; a date lies within these years, so that widening it by a day or a
+# UTC offset always gives a time Python and both databases can hold. Past them is "not there"
+# (an id: 404) or a bad request (a cursor or a date: 400), never a server error.
+ID_MAX = 2**31 - 1
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2200, 12, 31)
+DATE_RANGE_HELP = "Please give a date between 1900 and 2200."
+
+
+def parse_id(text: str) -> int | None:
+    """A row id written in ASCII digits (1 to ID_MAX), else None."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(ID_MAX)):
+        return None
+    number = int(text)
+    return number if 0 < number <= ID_MAX else None
+
+
+def date_in_range(day: date) -> bool:
+    return FIRST_DATE <= day <= LAST_DATE
 
 
 def has_control(text: str | None) -> bool:

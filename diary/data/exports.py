@@ -35,7 +35,12 @@ BLOCK_SELECT = tuple(getattr(Block, f) for f in export.BlockRow._fields)
 
 
 class DateRange(NamedTuple):
-    """Local calendar dates (the patient's), both ends included; None is open."""
+    """Local calendar dates (the patient's), both ends included; None is open.
+
+    Any dates will do here, year 1 and 9999 included: a bound that would fall outside the
+    times Python can hold once widened by a day or an offset is held at the first or last of
+    them (`utc_midnight`). The web form takes 1900 to 2200 only (`limits.date_in_range`).
+    """
 
     first: date | None = None
     last: date | None = None
@@ -43,6 +48,20 @@ class DateRange(NamedTuple):
     @property
     def open(self) -> bool:
         return self.first is None and self.last is None
+
+
+_EARLIEST, _LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
+def utc_midnight(day: date, shift: timedelta = timedelta(), next_day: bool = False) -> datetime:
+    """Midnight UTC at the start of `day` (or of the day after it) less `shift`, held within
+    the times Python can hold: past year 9999 is the last of them, before year 1 the first."""
+    try:
+        if next_day:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(), UTC) - shift
+    except OverflowError:
+        return _LATEST if next_day and day == date.max or shift < timedelta() else _EARLIEST
 
 
 ALL_DATES = DateRange()
@@ -97,9 +116,9 @@ def _driver_value(value, dialect):
 def _utc_bounds(dates: DateRange) -> tuple[datetime | None, datetime | None]:
     lo = hi = None
     if dates.first is not None:
-        lo = datetime.combine(dates.first, time(), UTC) - _WIDEN_BEFORE
+        lo = utc_midnight(dates.first, _WIDEN_BEFORE)
     if dates.last is not None:
-        hi = datetime.combine(dates.last + timedelta(days=1), time(), UTC) + _WIDEN_AFTER
+        hi = utc_midnight(dates.last, -_WIDEN_AFTER, next_day=True)
     return lo, hi
 
 
@@ -132,10 +151,8 @@ def _in_local_dates(batches, dates: DateRange, at: int, offset: int) -> Iterator
         key = (minutes, as_text)
         if key not in cache:
             shift = timedelta(minutes=minutes)
-            lo = (None if dates.first is None
-                  else datetime.combine(dates.first, time(), UTC) - shift)
-            hi = (None if dates.last is None
-                  else datetime.combine(dates.last + timedelta(days=1), time(), UTC) - shift)
+            lo = None if dates.first is None else utc_midnight(dates.first, shift)
+            hi = None if dates.last is None else utc_midnight(dates.last, shift, next_day=True)
             if as_text:
                 lo, hi = (None if b is None else b.strftime("%Y-%m-%d %H:%M:%S.%f")
                           for b in (lo, hi))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, redirect, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from diary.clinical import limits
 from diary.data.clock import now
 from diary.data.db import db
 from diary.data.models import Block, Entry, LoginSession, Patient, User
@@ -120,6 +121,8 @@ def _row_or_404(model, row_id):
 
 
 def entry_or_404(entry_id: str) -> Entry:
+    if not limits.UUID.fullmatch(entry_id):
+        abort(404)  # every entry id is a UUID; and PostgreSQL refuses a NUL in text
     return _row_or_404(Entry, entry_id)
 
 

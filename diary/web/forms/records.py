@@ -7,11 +7,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectChoice, StringField
 
+from diary.clinical import limits
 from diary.data.exports import DateRange
 
 WHAT_LABELS = {"entries": "Diary entries", "blocks": "Blocks",
                "block-summary": "Block summary (the analysis of each block)"}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_INPUT = {"type": "date", "min": limits.FIRST_DATE.isoformat(),
+               "max": limits.LAST_DATE.isoformat()}
 
 
 class ExportForm(FlaskForm):
@@ -22,8 +25,8 @@ class ExportForm(FlaskForm):
 class ClinicExportForm(ExportForm):
     what = RadioField("What to export", default="entries",
                       choices=[SelectChoice(k, v) for k, v in WHAT_LABELS.items()])
-    date_from = StringField("From (optional)", render_kw={"type": "date"})
-    date_to = StringField("To (optional)", render_kw={"type": "date"})
+    date_from = StringField("From (optional)", render_kw=_DATE_INPUT)
+    date_to = StringField("To (optional)", render_kw=_DATE_INPUT)
 
     def dates(self) -> DateRange | None:
         """The range, or None with the fields' errors set."""
@@ -43,10 +46,14 @@ class ClinicExportForm(ExportForm):
         try:
             if not _DATE.fullmatch(text):
                 raise ValueError(text)
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             field.errors = [*field.errors, "Please give a date like 2025-06-30."]
             return None
+        if not limits.date_in_range(day):  # year 1 or 9999 overflowed as a UTC bound
+            field.errors = [*field.errors, limits.DATE_RANGE_HELP]
+            return None
+        return day
 
 
 class ImportForm(FlaskForm):

@@ -1,9 +1,10 @@
 """The audit trail of a clinician's own patients (and of their own account)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from diary.clinical import limits
 from diary.data.db import db
 from diary.data.models import AuditEvent, Patient, User
 from diary.web.security import clinician_required, patients_of
@@ -24,8 +25,12 @@ def events():
                                    AuditEvent.actor_id == current_user.id)))
              .order_by(AuditEvent.id.desc()).limit(PAGE))
     before = request.args.get("before", "")
-    if before.isascii() and before.isdigit():
-        query = query.where(AuditEvent.id < int(before))
+    if before:
+        # The "Older events" link's cursor: an event id, nothing else (a number past the
+        # column made the database raise, a 500).
+        if (older_than := limits.parse_id(before)) is None:
+            abort(400)
+        query = query.where(AuditEvent.id < older_than)
     rows = db.session.execute(query).all()
     older = rows[-1][0].id if len(rows) == PAGE else None
     return render_template("clinic/audit.html", rows=rows, older=older)

@@ -5,10 +5,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from diary.clinical import charts, patient_prompts, vocab
+from diary.clinical import charts, limits, patient_prompts, vocab
 from diary.clinical.analysis import analyse_patient
 from diary.clinical.localtime import LOCAL_FORMAT
 from diary.data.clinic_settings import settings_for
@@ -100,10 +100,12 @@ def history():
     before = _cursor(request.args.get("before"))
     if before is not None:
         # The id breaks ties: entries of the same minute may straddle two pages.
+        before_id = request.args.get("before_id", "")
+        if before_id and not limits.UUID.fullmatch(before_id):
+            abort(400)  # an entry id or nothing (PostgreSQL refuses a NUL in text)
         query = query.where(sa.or_(
             Entry.observed_at < before,
-            sa.and_(Entry.observed_at == before,
-                    Entry.id < request.args.get("before_id", "")[:36])))
+            sa.and_(Entry.observed_at == before, Entry.id < before_id)))
     rows = list(db.session.scalars(query))
     last = rows[HISTORY_PAGE - 1] if len(rows) > HISTORY_PAGE else None
     records, blocks = load_patient_records(patient)
@@ -144,8 +146,15 @@ def _prompts(patient) -> patient_prompts.Prompts:
 
 
 def _cursor(text: str | None) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text or "")
-    except ValueError:
+    """The "Show older entries" link's time: None for the newest page. Anything else than an
+    aware time from 1900 to 2200 is a bad request (year 1 or 9999 with an offset overflowed
+    on its way to UTC, a 500)."""
+    if not text:
         return None
-    return value if value.tzinfo else None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        abort(400)
+    if value.tzinfo is None or not limits.date_in_range(value.date()):
+        abort(400)
+    return value

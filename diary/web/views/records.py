@@ -26,7 +26,7 @@ from diary.data.db import db
 from diary.data.exports import WHATS, chunks, prepare
 from diary.data.models import Patient
 from diary.services import imports as imports_db
-from diary.services.exports import record_export
+from diary.services.exports import audited
 from diary.web.forms.records import WHAT_LABELS, ClinicExportForm, ExportForm, ImportForm
 from diary.web.security import clinician_required, patient_or_404, patients_of
 
@@ -34,9 +34,11 @@ bp = Blueprint("records", __name__, url_prefix="/clinic")
 SHOWN_WARNINGS = 10
 
 
-def _csv_response(job, filename: str) -> Response:
-    response = Response(stream_with_context(chunks(job, now())),
-                        content_type="text/csv; charset=utf-8")
+def _csv_response(job, filename: str, patients, **event) -> Response:
+    """The file, streamed, and audited by how it ends (`diary.services.exports.audited`)."""
+    body = audited(chunks(job, now()), job.what, current_user._get_current_object(), patients,
+                   include_deleted=job.include_deleted, **event)
+    response = Response(stream_with_context(body), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -67,8 +69,7 @@ def export_patient(patient_id: int):
     if not form.validate_on_submit() or what not in WHATS:
         abort(400)
     job = prepare(what, [patient], current_user.id, include_deleted=form.include_deleted.data)
-    record_export(what, current_user, [patient], include_deleted=job.include_deleted)
-    return _csv_response(job, f"{_safe(job.labels[patient.id])}-{what}.csv")
+    return _csv_response(job, f"{_safe(job.labels[patient.id])}-{what}.csv", [patient])
 
 
 @bp.post("/patients/<int:patient_id>/import")
@@ -109,10 +110,9 @@ def export_clinic():
             sa.select(Patient).where(patients_of(current_user)).order_by(Patient.id)))
         job = prepare(form.what.data, patients, current_user.id,
                       include_deleted=form.include_deleted.data, dates=dates)
-        record_export(form.what.data, current_user, patients, include_deleted=job.include_deleted,
-                      dates=dates, clinic=True)
         span = "".join(f"-{word}-{d.isoformat()}" for word, d in
                        (("from", dates.first), ("to", dates.last)) if d is not None)
-        return _csv_response(job, f"clinic-{form.what.data}{span}.csv")
+        return _csv_response(job, f"clinic-{form.what.data}{span}.csv", patients, dates=dates,
+                             clinic=True)
     status = 400 if request.method == "POST" else 200
     return render_template("records/clinic.html", form=form), status
