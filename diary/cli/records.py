@@ -8,6 +8,7 @@ from diary.data.clock import now
 from diary.data.db import db
 from diary.data.exports import WHATS, chunks, prepare
 from diary.data.models import Patient, User
+from diary.interchange.csv_import import MAX_FILE_BYTES
 from diary.services import imports as imports_db
 from diary.services.exports import audited
 
@@ -66,17 +67,25 @@ def import_csv(record: str, clinician_email: str, entries_file, blocks_file) -> 
     """Import a patient's entries (and blocks): every row, or nothing if any row is wrong."""
     clinician = _clinician(clinician_email)
     patient = _patient(record, clinician)
+    # One byte past the cap is enough for the import to refuse a file too large.
+    most = MAX_FILE_BYTES + 1
     outcome = imports_db.import_files(
-        patient, clinician, now(), entries=entries_file.read(),
-        blocks=blocks_file.read() if blocks_file is not None else None, via="cli")
+        patient, clinician, now(), entries=entries_file.read(most),
+        blocks=blocks_file.read(most) if blocks_file is not None else None, via="cli")
+    # The first problems of each kind and how many more: 100,000 bad rows print 101 lines.
     for warning in outcome.warnings():
         click.echo(f"note: {warning}", err=True)
+    if outcome.more_warnings:
+        click.echo(f"note: …and {outcome.more_warnings:,} more notes.", err=True)
     if not outcome.ok:
-        errors = outcome.errors()
-        for error in errors:
+        for error in outcome.errors():
             click.echo(f"error: {error}", err=True)
-        raise click.ClickException(f"Nothing was imported ({len(errors)} "
-                                   f"problem{'s' if len(errors) != 1 else ''}).")
+        if outcome.more_errors:
+            click.echo(f"error: …and {outcome.more_errors:,} more "
+                       f"problem{'s' if outcome.more_errors != 1 else ''}.", err=True)
+        count = outcome.error_count
+        raise click.ClickException(f"Nothing was imported ({count:,} "
+                                   f"problem{'s' if count != 1 else ''}).")
     for f in outcome.files:
         click.echo(f"{f.name}: {f.created} imported, {f.unchanged} already in the diary, "
                    f"{f.skipped} left out.")

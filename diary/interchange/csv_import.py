@@ -1,8 +1,9 @@
 """Reading diaries from CSV files with the export's columns into plain values. Plain Python.
 
 Every row is checked by the rules of the forms (docs/clinical.md §4, via `units` and
-`vocab`), and every problem is kept with the line it starts on, so that a file with any bad
-row can be refused whole with one complete list. Nothing here touches the database:
+`vocab`), and every problem is found, with the line it starts on (the first SHOWN_PROBLEMS
+kept, the rest counted), so that a file with any bad row is refused whole in one attempt that
+says what is wrong. Nothing here touches the database:
 `diary.services.imports` checks the parsed rows against what is already stored and writes them.
 
 Choices (documented for users in docs/export.md):
@@ -17,6 +18,11 @@ Choices (documented for users in docs/export.md):
   the importing clinician. A file whose rows name more than one patient record is refused.
 - A block file with only peak temperatures (no minute-by-minute columns) keeps each peak as
   the 30-minute reading, with a warning.
+- The caps below are checked before the work they bound: the file's size before decoding, the
+  header's width before any column is looked at, and the cells and field lengths as each record
+  is read, so a hostile file costs no more than a real one of the same size. Every step is
+  linear in rows and columns. Only the first SHOWN_PROBLEMS problems of a list are kept (the
+  rest are counted), so 100,000 bad rows make 100 messages and a number.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +39,15 @@ from diary.clinical import limits, units, vocab
 from diary.clinical.localtime import offset_minutes, resolve
 from diary.interchange import csv_export as export
 
+# Caps on one imported file (docs/export.md, docs/security.md). The real exports are far
+# inside them: entries have 19 columns (20 with deleted_at), blocks 37 (38), and no cell
+# longer than a 1,000-character note plus the apostrophe the export may add.
+MAX_FILE_BYTES = 5 * 1024 * 1024   # the web's MAX_CONTENT_LENGTH; the CLI has no other limit
 MAX_ROWS = 100_000
+MAX_COLUMNS = 200                  # 5x the widest export; checked before any column is read
+MAX_CELLS = 2_000_000              # rows x columns: 100,000 rows of the entries export
+MAX_FIELD_CHARS = 10_000           # 10x the longest note, so a long note gets its own message
+SHOWN_PROBLEMS = 100               # problems kept (and listed) per list; the rest are counted
 # ASCII digits only (see units): 2025-06-15T11:30, seconds and fraction optional, offset optional.
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
                    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
@@ -51,6 +66,41 @@ class Problem:
         return self.message if self.line is None else f"line {self.line}: {self.message}"
 
 
+class Problems:
+    """Problems in the order found: the first SHOWN_PROBLEMS kept, the rest only counted,
+    so that memory and the error page stay small however many rows are bad."""
+
+    def __init__(self) -> None:
+        self.kept: list[Problem] = []
+        self.total = 0
+
+    def append(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self.kept) < SHOWN_PROBLEMS:
+            self.kept.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    @property
+    def more(self) -> int:
+        """How many were counted but not kept."""
+        return self.total - len(self.kept)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.kept)
+
+    def __getitem__(self, index: int) -> Problem:
+        return self.kept[index]
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    def __repr__(self) -> str:
+        return f"Problems({self.kept!r}, total={self.total})"
+
+
 @dataclass
 class ParsedRow:
     line: int
@@ -63,8 +113,8 @@ class ParsedRow:
 class Parsed:
     kind: str                 # "entries" or "blocks"
     rows: list[ParsedRow] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
+    warnings: Problems = field(default_factory=Problems)
     skipped: int = 0          # rows left out on purpose (deleted, repeated in the file)
     patient_records: set[str] = field(default_factory=set)
 
@@ -102,6 +152,10 @@ def parse_blocks(data: bytes | str, ctx: Context) -> Parsed:
 
 def _parse(kind: str, data: bytes | str, ctx: Context) -> Parsed:
     out = Parsed(kind)
+    if len(data) > MAX_FILE_BYTES:  # characters for text: at least as many bytes
+        out.errors.append(Problem(None, f"The file is larger than {MAX_FILE_BYTES // 2**20} MB: "
+                                        "please split it into smaller files."))
+        return out
     try:
         text = decode(data)
     except UnicodeDecodeError:
@@ -116,14 +170,30 @@ def _parse(kind: str, data: bytes | str, ctx: Context) -> Parsed:
         if first is None:
             out.errors.append(Problem(None, "The file is empty."))
             return out
+        if len(first[1]) > MAX_COLUMNS:  # before any per-column work
+            out.errors.append(Problem(1, f"The first line names {len(first[1]):,} columns; an "
+                                         f"import takes at most {MAX_COLUMNS} (an export has "
+                                         f"{len(known)}). Is this a diary file?"))
+            return out
+        if _too_long(1, first[1], out):
+            return out
         names = [n.strip().lower() for n in first[1]]
         if not _check_header(names, known, required, out):
             return out
         seen: dict = {}
+        cells_read, rows_read = 0, 0  # the rows' cells: 100,000 x 20 of an export just fit
         for line, cells in reader:
+            cells_read += len(cells)  # every cell the reader made, blank rows and wide ones too
+            if cells_read > MAX_CELLS:
+                out.errors.append(Problem(line, f"More than {MAX_CELLS:,} cells (rows × "
+                                                "columns): please split the file."))
+                return out
+            if _too_long(line, cells, out):
+                return out
             if not any(c.strip() for c in cells):
                 continue
-            if len(out.rows) + out.skipped + len(out.errors) >= MAX_ROWS:
+            rows_read += 1
+            if rows_read > MAX_ROWS:
                 out.errors.append(Problem(line, f"More than {MAX_ROWS:,} rows: please split "
                                                 "the file."))
                 return out
@@ -134,20 +204,53 @@ def _parse(kind: str, data: bytes | str, ctx: Context) -> Parsed:
                 continue
             row = dict(zip(names, cells, strict=False))
             _one_row(kind, line, row, ctx, out, seen)
+    except _TooLong as exc:
+        out.errors.append(Problem(exc.line, _FIELD_TOO_LONG))
+        return out
     except csv.Error as exc:
         out.errors.append(Problem(None, f"The file is not readable as CSV ({exc})."))
         return out
     if not out.rows and not out.errors and not out.skipped:
         out.errors.append(Problem(None, "The file has a header but no rows."))
     if len(out.patient_records) > 1:
-        shown = ", ".join(sorted(out.patient_records)[:5])
+        shown = _listed(sorted(out.patient_records), most=5)
         out.errors.append(Problem(None, f"The rows are for more than one patient ({shown}): "
                                         "please import one patient's rows at a time."))
     elif out.patient_records and ctx.record_label not in out.patient_records:
         (other,) = out.patient_records
-        out.warnings.append(Problem(None, f"The rows were exported for record {other}; they "
-                                          f"are imported into record {ctx.record_label}."))
+        out.warnings.append(Problem(None, f"The rows were exported for record {_short(other)}; "
+                                          f"they are imported into record {ctx.record_label}."))
     return out
+
+
+class _TooLong(Exception):
+    """A cell past the csv module's own limit, which is far above MAX_FIELD_CHARS."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _too_long(line: int, cells: list[str], out: Parsed) -> bool:
+    """Refuses the file at a cell longer than any diary cell can be."""
+    if cells and max(map(len, cells)) > MAX_FIELD_CHARS:
+        out.errors.append(Problem(line, _FIELD_TOO_LONG))
+        return True
+    return False
+
+
+_FIELD_TOO_LONG = (f"a cell is longer than {MAX_FIELD_CHARS:,} characters, and no cell of a "
+                   f"diary is (notes take up to {limits.NOTES_MAX:,}). Is this a diary file?")
+
+
+def _short(text: str, most: int = 40) -> str:
+    """A name or value from the file, cut short for a message."""
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
+def _listed(items: list[str], most: int = 10) -> str:
+    """'a, b, c', or the first `most` and how many more: a message stays short."""
+    shown = ", ".join(_short(i) for i in items[:most])
+    return shown if len(items) <= most else f"{shown} and {len(items) - most:,} more"
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -160,24 +263,29 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):  # the csv module's own cap (128 kB)
+                raise _TooLong(start) from exc
             raise csv.Error(f"line {reader.line_num}: {exc}") from exc
         yield start, cells
         start = reader.line_num + 1
 
 
 def _check_header(names: list[str], known, required, out: Parsed) -> bool:
-    doubled = sorted({n for n in names if names.count(n) > 1 and n})
+    # One count and set lookups: linear in the columns (names.count per name was quadratic).
+    counts = Counter(names)
+    doubled = sorted(n for n, k in counts.items() if k > 1 and n)
     if doubled:
-        out.errors.append(Problem(1, f"Columns named twice: {', '.join(doubled)}."))
-    missing = [c for c in required if c not in names]
+        out.errors.append(Problem(1, f"Columns named twice: {_listed(doubled)}."))
+    missing = [c for c in required if c not in counts]
     if missing:
         out.errors.append(Problem(1, f"Missing column{'s' if len(missing) > 1 else ''}: "
                                      f"{', '.join(missing)} (the first line must name the "
                                      "columns, as in an export)."))
-    extra = [n or "(no name)" for n in names if n not in known and n != export.DELETED_COLUMN]
+    imported = {*known, export.DELETED_COLUMN}
+    extra = [n or "(no name)" for n in names if n not in imported]
     if extra:
         out.warnings.append(Problem(1, f"Columns not imported (not in the export's format): "
-                                       f"{', '.join(extra)}."))
+                                       f"{_listed(extra)}."))
     return not out.errors
 
 
@@ -324,7 +432,7 @@ class _Cells:
         parts = [p.strip().lower() for p in self.raw(name).split(";") if p.strip()]
         unknown = [p for p in parts if p not in allowed]
         if unknown:
-            self.bad(name, f"{', '.join(repr(u) for u in unknown)} not among "
+            self.bad(name, f"{_listed([repr(u) for u in unknown], most=5)} not among "
                            f"{', '.join(allowed)} (several are joined with ;).")
             return ""
         return ";".join(c for c in allowed if c in parts)  # the order the form stores

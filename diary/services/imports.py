@@ -21,6 +21,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from diary.data.db import db
 from diary.data.models import Block, Entry, Patient
 from diary.interchange import csv_export as export
 from diary.interchange import csv_import as importer
-from diary.interchange.csv_import import Parsed, Problem
+from diary.interchange.csv_import import SHOWN_PROBLEMS, Parsed, Problem, Problems
 from diary.services import audit
 
 ID_CHUNK = 500
@@ -42,12 +43,17 @@ class FileResult:
     digest: str
     created: int = 0
     unchanged: int = 0
-    errors: list[Problem] = field(default_factory=list)    # from the database checks
+    errors: Problems = field(default_factory=Problems)     # from the database checks
     new_rows: list[dict] = field(default_factory=list)
 
     @property
     def all_errors(self) -> list[Problem]:
-        return self.parsed.errors + self.errors
+        """The kept ones: at most SHOWN_PROBLEMS of each list."""
+        return [*self.parsed.errors, *self.errors]
+
+    @property
+    def error_count(self) -> int:
+        return self.parsed.errors.total + self.errors.total
 
     @property
     def skipped(self) -> int:
@@ -60,13 +66,33 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return all(not f.all_errors for f in self.files)
+        return all(not f.error_count for f in self.files)
 
+    # The first SHOWN_PROBLEMS of all the files, in order, and how many more there were: each
+    # list keeps its first SHOWN_PROBLEMS, so the first of the lists joined are all kept.
     def errors(self) -> list[str]:
-        return [_where(f, p) for f in self.files for p in f.all_errors]
+        return list(islice((_where(f, p) for f in self.files for p in f.all_errors),
+                           SHOWN_PROBLEMS))
+
+    @property
+    def error_count(self) -> int:
+        return sum(f.error_count for f in self.files)
+
+    @property
+    def more_errors(self) -> int:
+        return self.error_count - len(self.errors())
 
     def warnings(self) -> list[str]:
-        return [_where(f, p) for f in self.files for p in f.parsed.warnings]
+        return list(islice((_where(f, p) for f in self.files for p in f.parsed.warnings),
+                           SHOWN_PROBLEMS))
+
+    @property
+    def warning_count(self) -> int:
+        return sum(f.parsed.warnings.total for f in self.files)
+
+    @property
+    def more_warnings(self) -> int:
+        return self.warning_count - len(self.warnings())
 
 
 def _where(f: FileResult, p: Problem) -> str:

@@ -166,6 +166,133 @@ def test_one_patient_per_file():
         str(parsed.warnings[0])
 
 
+# ------------------------------------------------------------- caps and bounded problems
+
+def _wide(columns: int, *rows: str, first: str = "observed_at,pain") -> bytes:
+    """A header of `columns` names: `first`, then made-up ones."""
+    fixed = first.split(",")
+    names = fixed + [f"extra{i}" for i in range(columns - len(fixed))]
+    return "\r\n".join([",".join(names), *rows, ""]).encode()
+
+
+def test_a_60000_column_header_is_refused_before_any_column_is_read(monkeypatch):
+    def never(*args):
+        raise AssertionError("the header's names were looked at")
+
+    monkeypatch.setattr(importer, "_check_header", never)
+    # Every name twice, so a header check that ran would also complain of doubles.
+    data = _wide(60_000, "2025-06-01T10:00,5", first="observed_at,pain,pain")
+    parsed = importer.parse_entries(data, CTX)
+    assert only_error(parsed) == (
+        "line 1: The first line names 60,000 columns; an import takes at most 200 (an export "
+        f"has {len(export.ENTRY_COLUMNS)}). Is this a diary file?")
+    assert not parsed.rows and not parsed.warnings
+
+
+def test_the_column_cap_is_exactly_max_columns():
+    parsed = importer.parse_entries(_wide(importer.MAX_COLUMNS, "2025-06-01T10:00,5"), CTX)
+    assert parsed.ok and len(parsed.rows) == 1
+    parsed = importer.parse_entries(_wide(importer.MAX_COLUMNS + 1, "2025-06-01T10:00,5"), CTX)
+    assert "names 201 columns; an import takes at most 200" in only_error(parsed)
+
+
+class _CountedName(str):
+    """A column name that counts how often it is compared for equality."""
+
+    compared = 0
+    __hash__ = str.__hash__
+
+    def __eq__(self, other):
+        type(self).compared += 1
+        return str.__eq__(self, other)
+
+
+def test_the_header_check_compares_each_name_a_bounded_number_of_times(monkeypatch):
+    # Linear, proved by counting rather than timing: comparing each name with every other
+    # (as names.count(name) per name did) would be 4,000,000 comparisons for 2,000 names.
+    names = [_CountedName(f"col{i % 1000}") for i in range(2000)] + ["observed_at", "pain"]
+    monkeypatch.setattr(_CountedName, "compared", 0)
+    out = importer.Parsed("entries")
+    assert not importer._check_header(names, export.ENTRY_COLUMNS, ("observed_at", "pain"), out)
+    assert _CountedName.compared <= 10 * len(names)
+    assert str(out.errors[0]).startswith("line 1: Columns named twice: col0, col1, col10, ")
+    assert str(out.errors[0]).endswith(" and 990 more.")
+
+
+def test_doubled_and_unknown_columns_below_the_cap_are_named_in_short_messages():
+    names = ["observed_at", "pain", "pain"] + [f"mood{i}" for i in range(150)] + ["x" * 500]
+    parsed = importer.parse_entries(",".join(names).encode() + b"\r\n", CTX)
+    assert only_error(parsed) == "line 1: Columns named twice: pain."
+    (warning,) = parsed.warnings
+    assert str(warning) == ("line 1: Columns not imported (not in the export's format): "
+                            + ", ".join(f"mood{i}" for i in range(10)) + " and 141 more.")
+    parsed = importer.parse_entries(b"observed_at,pain,notes,notes,pain\r\n", CTX)
+    assert only_error(parsed) == "line 1: Columns named twice: notes, pain."
+
+
+def test_too_many_cells_are_refused_as_they_are_read():
+    columns = 200
+    rows = importer.MAX_CELLS // columns  # exactly the cap: blank rows count too
+    data = _wide(columns, *[("," * (columns - 1))] * (rows + 5))
+    assert len(data) < importer.MAX_FILE_BYTES
+    parsed = importer.parse_entries(data, CTX)
+    assert only_error(parsed) == (f"line {rows + 2}: More than 2,000,000 cells (rows × "
+                                  "columns): please split the file.")
+    parsed = importer.parse_entries(_wide(columns, *[("," * (columns - 1))] * rows), CTX)
+    assert only_error(parsed) == "The file has a header but no rows."
+
+
+@pytest.mark.parametrize("length", [importer.MAX_FIELD_CHARS + 1, 200_000])
+def test_an_over_long_cell_refuses_the_file_at_its_line(length):
+    # 200,000 is past the csv module's own field limit: the same plain message.
+    message = ("a cell is longer than 10,000 characters, and no cell of a diary is (notes take "
+               "up to 1,000). Is this a diary file?")
+    parsed = entries("2025-06-01T10:00,5", "2025-06-01T11:00,5,,,,,\"" + "n" * length + "\"",
+                     "2025-06-01T12:00,x")
+    assert only_error(parsed) == f"line 3: {message}"  # and line 4 is never read
+    assert len(parsed.rows) == 1
+    parsed = importer.parse_entries(b"observed_at,pain," + b"h" * length + b"\r\n", CTX)
+    assert only_error(parsed) == f"line 1: {message}"
+
+
+def test_a_long_note_below_the_field_cap_is_that_rows_problem():
+    parsed = entries("2025-06-01T10:00,5,,,,," + "n" * importer.MAX_FIELD_CHARS,
+                     "2025-06-01T11:00,x")
+    assert [str(p)[:28] for p in parsed.errors] == ["line 2: notes: longer than 1",
+                                                    "line 3: pain: 'x' is not a w"]
+
+
+def test_a_file_over_the_size_cap_is_refused_before_it_is_read():
+    # Not UTF-8 either: the size is checked first, before any decoding.
+    data = b"observed_at,pain\r\n" + b"\xff" * importer.MAX_FILE_BYTES
+    assert only_error(importer.parse_entries(data, CTX)) == (
+        "The file is larger than 5 MB: please split it into smaller files.")
+    assert importer.parse_entries(data.decode("latin-1"), CTX).errors.total == 1
+
+
+def test_100000_bad_rows_keep_100_problems_and_count_the_rest():
+    data = b"observed_at,pain\r\n" + b"x,1\r\n" * 100_000
+    parsed = importer.parse_entries(data, CTX)
+    assert (len(parsed.errors), parsed.errors.total, parsed.errors.more) == (100, 100_000,
+                                                                            99_900)
+    assert [p.line for p in parsed.errors] == list(range(2, 102))  # the first, in order
+    assert not parsed.ok
+
+
+def test_warnings_are_bounded_the_same_way():
+    rows = [f"2025-06-01T10:{m:02d},5,2025-06-02T00:00:00+00:00" for m in range(60)] * 3
+    parsed = entries(*rows, header="observed_at,pain,deleted_at")
+    assert parsed.skipped == 180
+    assert (len(parsed.warnings), parsed.warnings.total) == (importer.SHOWN_PROBLEMS, 180)
+
+
+def test_a_row_of_many_unknown_codes_makes_a_short_message():
+    parsed = entries("2025-06-01T10:00,5,,,," + ";".join(f"odd{i}" for i in range(1000)))
+    assert "'odd0', 'odd1', 'odd2', 'odd3', 'odd4' and 995 more not among" in \
+        only_error(parsed)
+    assert len(only_error(parsed)) < 400
+
+
 # ------------------------------------------------------------------------------ blocks
 
 BLOCK_HEADER = ("performed_at,side,kind,volume_ml,pre_pain,temp_treated_pre_c,"

@@ -3,6 +3,7 @@ and who may export or import which patient."""
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -430,6 +431,79 @@ def test_import_needs_a_file_a_token_and_a_small_one(diary, client, app):
                     content_type=f"multipart/form-data; boundary={boundary}")
     assert r.status_code == 413
     assert count(app, Entry, Entry.patient_id == diary.patient_id) == 22
+
+
+def import_big(client, patient_id, entries: bytes):
+    """import_csv for a body of 500 kB or more, encoded here: the test client would spool it to
+    a file it never closes."""
+    boundary, body = encode_multipart({"csrf_token": csrf_token(client, "/clinic/export"),
+                                       "entries": FileStorage(io.BytesIO(entries), "e.csv")})
+    return client.post(f"/clinic/patients/{patient_id}/import", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def _import_errors(page: str) -> list[str]:
+    """The problems listed on the page, one per item of the error box."""
+    box = re.search(r'<div class="alert" role="alert" id="import-errors">(.*?)</div>', page, re.S)
+    assert box, "no error box"
+    return re.findall(r"<li>(.*?)</li>", box.group(1), re.S)
+
+
+def test_a_60000_column_file_is_refused_with_a_message(diary, client, app):
+    names = ["observed_at", "pain"] + [f"c{i}" for i in range(59_998)]
+    body = (",".join(names) + "\r\n2025-06-01T10:00,5" + "," * 59_998 + "\r\n").encode()
+    before = count(app, Entry), len(audit_actions(app))
+    r = import_big(client, diary.patient_id, body)
+    assert r.status_code == 422
+    assert _import_errors(r.get_data(as_text=True)) == [
+        "entries file, line 1: The first line names 60,000 columns; an import takes at most "
+        "200 (an export has 19). Is this a diary file?"]
+    assert (count(app, Entry), len(audit_actions(app))) == before
+
+
+def test_too_many_cells_and_an_over_long_cell_are_refused(diary, client, app):
+    wide = ",".join(["observed_at", "pain"] + [f"c{i}" for i in range(198)])
+    body = (wide + "\r\n" + ("," * 199 + "\r\n") * 10_001).encode()
+    before = count(app, Entry), len(audit_actions(app))
+    r = import_big(client, diary.patient_id, body)
+    assert r.status_code == 422
+    assert _import_errors(r.get_data(as_text=True)) == [
+        "entries file, line 10002: More than 2,000,000 cells (rows × columns): please split "
+        "the file."]
+    long_note = b'observed_at,pain,notes\r\n2025-06-01T10:00,5,"' + b"n" * 10_001 + b'"\r\n'
+    r = import_csv(client, diary.patient_id, long_note)
+    assert r.status_code == 422
+    assert _import_errors(r.get_data(as_text=True)) == [
+        "entries file, line 2: a cell is longer than 10,000 characters, and no cell of a diary "
+        "is (notes take up to 1,000). Is this a diary file?"]
+    assert (count(app, Entry), len(audit_actions(app))) == before
+
+
+def test_100000_bad_rows_list_the_first_100_and_count_the_rest(diary, client, app):
+    body = b"observed_at,pain\r\n" + b"x,1\r\n" * 100_000
+    before = count(app, Entry), len(audit_actions(app))
+    r = import_big(client, diary.patient_id, body)
+    assert r.status_code == 422
+    assert len(r.get_data()) < 100_000  # was 16.6 MB
+    page = r.get_data(as_text=True)
+    problems = _import_errors(page)
+    assert len(problems) == 100
+    assert problems[0] == ("entries file, line 2: observed_at: &#39;x&#39; is not a date and "
+                           "time like 2025-06-15T11:30:00+01:00.")
+    assert problems[-1].startswith("entries file, line 101: ")
+    assert "…and 99,900 more problems." in page
+    assert (count(app, Entry), len(audit_actions(app))) == before
+
+
+def test_the_count_of_more_problems_covers_both_files(diary, client, app):
+    entries = b"observed_at,pain\r\n" + b"x,1\r\n" * 60
+    blocks = b"performed_at,side,kind\r\n" + b"x,left,diagnostic_la\r\n" * 70
+    page = import_csv(client, diary.patient_id, entries, blocks).get_data(as_text=True)
+    problems = _import_errors(page)
+    assert len(problems) == 100
+    assert problems[59].startswith("entries file, line 61: ")
+    assert problems[60].startswith("blocks file, line 2: ")
+    assert "…and 30 more problems." in page
 
 
 def test_records_page_is_linked_from_the_patient_page(diary, client):

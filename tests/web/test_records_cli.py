@@ -90,3 +90,40 @@ def test_import_only_into_the_clinicians_own_patient(diary, runner, world, app, 
     result = run(runner, "import-csv", "--patient", "R-100", "--clinician",
                  "pat@home.example", "--entries", str(good))
     assert result.exit_code == 2 and "No clinician pat@home.example" in result.output
+
+
+def test_100000_bad_rows_print_the_first_100_and_count_the_rest(diary, runner, world, app,  # noqa: F811
+                                                                tmp_path):
+    copy = world.patient(diary.clinician_id, name="Copy", record="R-200")
+    bad = tmp_path / "entries.csv"
+    bad.write_bytes(b"observed_at,pain\r\n" + b"x,1\r\n" * 100_000)
+    result = run(runner, "import-csv", "--patient", "R-200", "--clinician",
+                 "dr@clinic.example", "--entries", str(bad))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    listed = [line for line in lines if line.startswith("error: entries file, line ")]
+    assert [int(line.split()[4].rstrip(":")) for line in listed] == list(range(2, 102))
+    assert lines[-2:] == ["error: …and 99,900 more problems.",
+                          "Error: Nothing was imported (100,000 problems)."]
+    assert len(result.stderr) < 20_000
+    assert count(app, Entry, Entry.patient_id == copy) == 0
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"observed_at,pain," + b",".join(b"c%d" % i for i in range(59_998)) + b"\r\n",
+     "error: entries file, line 1: The first line names 60,000 columns; an import takes at "
+     "most 200"),
+    # Larger than the web's request limit: the command line has only the import's own cap.
+    (b"observed_at,pain\r\n" + b"2025-06-01T10:00,5\r\n" * 300_000,
+     "error: entries file: The file is larger than 5 MB: please split it into smaller files."),
+])
+def test_the_caps_hold_on_the_command_line(diary, runner, world, app, tmp_path, body, message):  # noqa: F811
+    copy = world.patient(diary.clinician_id, name="Copy", record="R-200")
+    path = tmp_path / "entries.csv"
+    path.write_bytes(body)
+    result = run(runner, "import-csv", "--patient", "R-200", "--clinician",
+                 "dr@clinic.example", "--entries", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith(message)
+    assert "Nothing was imported (1 problem)." in result.stderr
+    assert count(app, Entry, Entry.patient_id == copy) == 0

@@ -96,8 +96,8 @@ def import_patient(patient_id: int):
     warnings = outcome.warnings()
     for w in warnings[:SHOWN_WARNINGS]:
         flash(f"Note: {w}")
-    if len(warnings) > SHOWN_WARNINGS:
-        flash(f"… and {len(warnings) - SHOWN_WARNINGS} more notes like these.")
+    if outcome.warning_count > SHOWN_WARNINGS:  # the count: warnings() keeps only the first
+        flash(f"… and {outcome.warning_count - SHOWN_WARNINGS:,} more notes like these.")
     return redirect(url_for("records.patient_records", patient_id=patient.id))
 
 
