@@ -173,9 +173,9 @@ def test_unknown_hosts_are_refused_and_never_reflected(proxy):
     # Certificate checks off: only nginx's refusal can make this handshake fail.
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    with pytest.raises(ssl.SSLError):
-        with socket.create_connection(("127.0.0.1", proxy.https_port)) as raw:
-            context.wrap_socket(raw, server_hostname="evil.example")
+    with (pytest.raises(ssl.SSLError),
+          socket.create_connection(("127.0.0.1", proxy.https_port)) as raw):
+        context.wrap_socket(raw, server_hostname="evil.example")
 
 
 def test_invite_links_stay_out_of_the_proxy_log(proxy):
