@@ -87,6 +87,14 @@ def use_recovery_code(stored: list[str] | None, code: str) -> list[str] | None:
 
 # ------------------------------------------------------------------------------ actions
 
+class EnrolRefused(accounts.Refused):
+    """Two-factor sign-in was not changed; `field` is the answer that was wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def _locked(user: User) -> User:
     """The user's row, locked until this transaction ends and read afresh: two requests
     spending the same code or step take turns, and the second sees it spent (PostgreSQL;
@@ -144,24 +152,24 @@ def enrol(user, ls: LoginSession, password: str, current_code: str, code: str, a
 
     Needs the password, a code from the new authenticator and, when two-factor sign-in is
     already on, a current code or a recovery code: a stolen session alone cannot take over
-    the second factor. Other sign-ins end. Raises Refused, audited, when anything is wrong.
+    the second factor. Other sign-ins end. Raises EnrolRefused, audited, when anything is
+    wrong.
     """
     user = _locked(user)
     secret = unseal(db.session.get(LoginSession, ls.id).pending_totp_secret, app_secret)
     step = None if secret is None else accepted_step(secret, code, at.timestamp(), None)
     problem = None
     if not user.check_password(password):
-        problem = "That is not your password."
+        problem = ("password", "That is not your password.")
     elif step is None:
-        problem = "That code from the new authenticator is not right. Check the phone's clock."
+        problem = ("code", "That code is not right. Check the phone's clock and try again.")
     elif user.mfa_enabled_at is not None and _spend(user, current_code, at, app_secret) is None:
         # Spent last, so a refusal leaves the current code unspent.
-        problem = ("That code from your current authenticator app (or recovery code) "
-                   "is not right.")
+        problem = ("current_code", "That code (or recovery code) is not right.")
     if problem is not None:
         audit.record("auth.mfa_enrol_failed", "user", user.id, actor=user)
         db.session.commit()
-        raise accounts.Refused(problem)
+        raise EnrolRefused(*problem)
     replaced = user.mfa_enabled_at is not None
     codes = new_recovery_codes()
     user.totp_secret = seal(secret, app_secret)

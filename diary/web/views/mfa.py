@@ -8,7 +8,6 @@ from diary.data.clock import now
 from diary.data.db import db
 from diary.data.models import User
 from diary.services import mfa
-from diary.services.accounts import Refused
 from diary.web import throttle
 from diary.web.forms.accounts import CodeForm, EnrolForm
 from diary.web.qr import qr_svg
@@ -74,8 +73,8 @@ def enrol():
         try:
             codes = mfa.enrol(user, user.login_session, form.password.data,
                               form.current_code.data or "", form.code.data, now(), app_secret)
-        except Refused as refusal:
-            form.code.errors = [str(refusal)]
+        except mfa.EnrolRefused as refusal:
+            form[refusal.field].errors = [str(refusal)]
         else:
             return render_template("auth/mfa_codes.html", codes=codes)
     uri = mfa.provisioning_uri(secret, user.email)
