@@ -101,9 +101,9 @@ def test_the_app_role_works_and_cannot_touch_the_trail(roles):
             "CREATE TABLE sneaky (id int)",
         ]
         for statement in refused:
-            with pytest.raises(sa.exc.DBAPIError, match="(?i)permission denied|must be owner"):
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql(statement)
+            with (pytest.raises(sa.exc.DBAPIError, match="(?i)permission denied|must be owner"),
+                  db.engine.begin() as conn):
+                conn.exec_driver_sql(statement)
         assert db.session.scalar(sa.text("SELECT count(*) FROM audit_event")) == 1
         assert db.session.scalar(sa.text("SELECT max(at) FROM audit_event")) <= datetime.now(UTC)
         db.session.remove()
