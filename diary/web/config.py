@@ -31,6 +31,8 @@ class Defaults:
     INVITE_DAYS = 7
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: each worker counts in memory until it is back, rather than answering 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     SIGN_IN_LIMIT = "5 per minute"  # per account and address: passwords and codes
     SIGN_IN_ADDRESS_LIMIT = "50 per minute"  # per address, a generous ceiling for a clinic
     CODE_ACCOUNT_LIMIT = "10 per hour"  # wrong 2FA codes per account, from anywhere

@@ -132,3 +132,17 @@ def test_a_colleagues_wrong_codes_do_not_stop_mine(app, world):
         _code(app.test_client(), "dr@clinic.example", "000000", "192.0.2.1")
     assert _code(app.test_client(), "colleague@clinic.example", pyotp.TOTP(mine).now(),
                  "192.0.2.1") == 302
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
+                                         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1"}])
+def test_with_redis_down_each_worker_still_counts(app, world):
+    """Nothing listens at the counters' address: signing in still works and the limit still
+    holds within this process (no 500, and no open door)."""
+    world.clinician()
+    client = app.test_client()
+    codes = [_try(client, "dr@clinic.example", f"guess-{n}", "203.0.113.10").status_code
+             for n in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert _try(app.test_client(), "dr@clinic.example", PASSWORD, "198.51.100.10"
+                ).status_code == 302
