@@ -90,3 +90,19 @@ def backup_command(dest: str) -> None:
     except (FileExistsError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backup written to {dest} (integrity check: ok).")
+
+
+@diary.command("refresh-summaries")
+@click.option("--all", "everyone", is_flag=True,
+              help="Compute every patient's line, not only those out of date.")
+def refresh_summaries(everyone: bool) -> None:
+    """Compute again the clinic-list lines that time has made stale (run it on a timer)."""
+    import sqlalchemy as sa
+
+    from diary.data.models import Patient
+    from diary.services import summaries
+
+    every = sa.select(Patient.id)
+    ids = list(db.session.scalars(every)) if everyone else summaries.stale(every, now())
+    count = summaries.refresh_many(ids, now())
+    click.echo(f"{count} patients' lines computed.")

@@ -1,30 +1,17 @@
-"""The clinician's patient list: one row per patient with what the analysis flags, searched
-and sorted from the page's query parameters. Plain Python: the view loads the patients and
-their records and hands them in.
+"""The clinician's patient list: one row per patient from their stored summary line
+(diary.clinical.summary), searched, sorted and paged from the page's query parameters. Plain
+Python: the data layer runs the query; this module says what the parameters mean.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
-from diary.clinical.analysis import STATUS_LABELS, analyse_patient
-from diary.clinical.records import BlockRecord, EntryRecord
-from diary.clinical.relief import BlockAnalysis
-from diary.clinical.settings import Settings
+from diary.clinical.analysis import STATUS_LABELS
+from diary.clinical.summary import PENDING, STATUS_PRIORITY, rank
 
-log = logging.getLogger(__name__)
-
-# Most urgent first. Readings in the block's window can only be had while it is open; a due
-# repeat or a series review is a decision waiting; a thin baseline still has days to fill;
-# a quiet diary is the commonest and least pressing (every dormant patient shows it).
-STATUS_PRIORITY = ("awaiting_block_day_readings", "repeat_due", "series_review",
-                   "relief_waning", "thin_baseline", "no_recent_entries")
-# A status added to the analysis later sorts after these rather than breaking the list.
-_RANK = {code: i for i, code in enumerate(STATUS_PRIORITY)}
 URGENT = frozenset({"awaiting_block_day_readings", "repeat_due"})
 
 # Column -> the direction a first click sorts in: names A to Z, the newest entry and the most
@@ -32,10 +19,13 @@ URGENT = frozenset({"awaiting_block_day_readings", "repeat_due"})
 SORTS = {"status": "desc", "name": "asc", "last": "desc"}
 DEFAULT_SORT = "status"
 MAX_QUERY = 100
-_NEVER = datetime.min.replace(tzinfo=UTC)
+PAGE_SIZE = 50
+MAX_PAGE = 10_000
 
 VERDICT_LABELS = {"positive": "Positive", "partial": "Partial", "negative": "Negative",
-                  "uninterpretable": "Uninterpretable"}
+                  "uninterpretable": "Uninterpretable", PENDING: "Pending: window still open"}
+
+__all__ = ["STATUS_PRIORITY", "rank"]
 
 
 class ListedPatient(Protocol):
@@ -81,82 +71,42 @@ class Row:
     patient: ListedPatient
     statuses: list[Status]                # most urgent first
     last_entry_at: datetime | None
-    last_block: BlockAnalysis | None      # the latest block done (not a booked one)
+    last_verdict: str | None              # the latest block done: a verdict, PENDING or None
+    verdict_date: date | None
     failed: bool = False                  # the analysis could not run on this diary
 
-    @property
-    def urgency(self) -> tuple[int, int]:
-        """Bigger is more urgent: the most urgent status, then how many there are."""
-        if not self.statuses:
-            return (0, 0)
-        top = _rank(self.statuses[0].code)
-        return (len(STATUS_PRIORITY) + 1 - top, len(self.statuses))
+    @classmethod
+    def of(cls, patient: ListedPatient, codes: str, last_entry_at: datetime | None,
+           last_verdict: str | None, verdict_date: date | None, failed: bool) -> Row:
+        found = sorted((c for c in codes.split(",") if c), key=rank)
+        statuses = [Status(c, STATUS_LABELS.get(c, c), c in URGENT) for c in found]
+        return cls(patient, statuses, last_entry_at, last_verdict, verdict_date, failed)
 
     @property
     def verdict(self) -> str | None:
-        b = self.last_block
-        if b is None:
+        if self.verdict_date is None:
             return None
-        if b.verdict is None:
-            return "Pending: window still open"
-        return VERDICT_LABELS.get(b.verdict, b.verdict)
-
-    @property
-    def verdict_date(self) -> date | None:
-        return self.last_block.local_date if self.last_block is not None else None
+        return VERDICT_LABELS.get(self.last_verdict, self.last_verdict or "Not judged")
 
 
 def clean_query(text: str | None) -> str:
-    """The search text as typed, trimmed and capped; it is only ever compared in Python."""
+    """The search text as typed, trimmed and capped; the database sees it only as a bound
+    LIKE pattern over keys casefolded in Python (`like_pattern`)."""
     return " ".join((text or "").split())[:MAX_QUERY]
 
 
-def matches(patient: ListedPatient, query: str) -> bool:
-    """Case-insensitive: part of the name or of the record number."""
-    if not query:
-        return True
-    q = query.casefold()
-    return q in patient.display_name.casefold() or q in (patient.record_number or "").casefold()
+def like_pattern(query: str) -> str:
+    r"""`%query%` for LIKE ... ESCAPE '', casefolded: % and _ typed mean themselves."""
+    escaped = (query.casefold().replace("\\", "\\\\").replace("%", "\\%")
+               .replace("_", "\\_"))
+    return f"%{escaped}%"
 
 
-def build_rows(patients: Iterable[ListedPatient],
-               records: Mapping[int, tuple[list[EntryRecord], list[BlockRecord]]],
-               settings: Settings, now: datetime) -> list[Row]:
-    rows = []
-    for p in patients:
-        entries, blocks = records.get(p.id, ([], []))
-        try:
-            result = analyse_patient(entries, blocks, settings, p.timezone, now)
-        except Exception:
-            # One diary the analysis cannot read (bad data, or a bug in it) must not take the
-            # whole list down with it; the log says which patient and why.
-            log.exception("Patient list: analysis failed for patient %s", p.id)
-            last = max((e.observed_at for e in entries), default=None)
-            rows.append(Row(p, [], last, None, failed=True))
-            continue
-        codes = sorted(result.statuses, key=_rank)
-        done = result.done_blocks
-        statuses = [Status(c, STATUS_LABELS.get(c, c), c in URGENT) for c in codes]
-        rows.append(Row(p, statuses, result.last_entry_at, done[-1] if done else None))
-    return rows
-
-
-def sort_rows(rows: Iterable[Row], order: Order) -> list[Row]:
-    # Names first, then a stable sort on the chosen column: ties stay in name order
-    # whichever way the column runs.
-    out = sorted(rows, key=_name_key)
-    if order.sort == "name":
-        return out if order.direction == "asc" else out[::-1]
-    key = ((lambda r: r.urgency) if order.sort == "status"
-           else (lambda r: r.last_entry_at or _NEVER))
-    out.sort(key=key, reverse=order.direction == "desc")
-    return out
-
-
-def _rank(code: str) -> int:
-    return _RANK.get(code, len(STATUS_PRIORITY))
-
-
-def _name_key(row: Row) -> tuple[str, str, int]:
-    p = row.patient
-    return (p.display_name.casefold(), (p.record_number or "").casefold(), p.id)
+def page_number(text: str | None) -> int | None:
+    """The page asked for (1 when none), or None when it is not a page number."""
+    if not text:
+        return 1
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    page = int(text)
+    return page if 1 <= page <= MAX_PAGE else None

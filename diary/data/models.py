@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -120,6 +120,27 @@ class Patient(db.Model):
     @property
     def record_label(self) -> str:
         return self.record_number or str(self.id)
+
+
+class PatientSummary(db.Model):
+    """The patient's line in the clinic's list (diary.clinical.summary), kept current by the
+    services in the transaction of every write that can change it; stale once `valid_until`
+    has passed or is NULL (settings changed), and then computed again."""
+
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
+    statuses: Mapped[str] = mapped_column(sa.String(200), default="")  # codes, comma-separated
+    urgency: Mapped[int] = mapped_column(default=0, index=True)
+    last_entry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_verdict: Mapped[str | None] = mapped_column(sa.String(20))
+    last_block_date: Mapped[date | None]
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed: Mapped[bool] = mapped_column(default=False)
+    # Casefolded in Python (any script), for sorting and searching in SQL.
+    name_key: Mapped[str] = mapped_column(sa.String(120), default="", index=True)
+    search_key: Mapped[str] = mapped_column(sa.String(200), default="")
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Invite(db.Model):

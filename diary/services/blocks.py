@@ -2,7 +2,7 @@
 
 from diary.data.db import db
 from diary.data.models import Block, Patient
-from diary.services import audit, changes
+from diary.services import audit, changes, summaries
 
 CONTENT = ("performed_at", "utc_offset_min", "side", "kind", "level", "agent", "volume_ml",
            "long_acting", "pre_pain",
@@ -23,6 +23,7 @@ def create(patient: Patient, values: dict, user) -> Block:
     db.session.flush()
     audit.record("block.create", "block", block.id, patient_id=patient.id,
                  after=snapshot(block), actor=user)
+    summaries.refresh(patient)
     db.session.commit()
     return block
 

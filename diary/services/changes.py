@@ -3,7 +3,7 @@ transaction. Only the named content fields are compared, copied and audited."""
 
 from diary.data.db import db
 from diary.data.models import utcnow
-from diary.services import audit
+from diary.services import audit, summaries
 
 
 def snapshot(row, fields) -> dict:
@@ -20,6 +20,7 @@ def update(row, kind: str, fields, values: dict, user) -> bool:
     row.updated_at = utcnow()
     audit.record(f"{kind}.update", kind, row.id, patient_id=row.patient_id,
                  before=before, after=snapshot(row, fields), actor=user)
+    summaries.refresh(row.patient)
     db.session.commit()
     return True
 
@@ -29,4 +30,5 @@ def soft_delete(row, kind: str, user) -> None:
     row.deleted_at = utcnow()
     audit.record(f"{kind}.delete", kind, row.id, patient_id=row.patient_id,
                  before={"deleted_at": None}, after={"deleted_at": row.deleted_at}, actor=user)
+    summaries.refresh(row.patient)
     db.session.commit()

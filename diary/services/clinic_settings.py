@@ -4,7 +4,7 @@ from diary.clinical.settings import Settings
 from diary.data.clinic_settings import DEFAULTS, settings_for, stored_row
 from diary.data.db import db
 from diary.data.models import ClinicSettings, utcnow
-from diary.services import audit
+from diary.services import audit, summaries
 
 
 def save(clinician, new: Settings, action: str = "settings.update") -> bool:
@@ -22,5 +22,6 @@ def save(clinician, new: Settings, action: str = "settings.update") -> bool:
     db.session.flush()
     audit.record(action, "settings", row.id, before=old.as_dict(), after=new.as_dict(),
                  actor=clinician)
+    summaries.mark_stale(clinician.id)
     db.session.commit()
     return True

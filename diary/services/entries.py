@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from diary.data.db import db
 from diary.data.models import Entry, Patient
-from diary.services import audit, changes
+from diary.services import audit, changes, summaries
 
 CONTENT = ("observed_at", "utc_offset_min", "pain", "temp_treated_c", "temp_other_c", "colour",
            "feels", "walk_pain_free_min", "walk_max_min", "did_not_walk", "swelling",
@@ -40,6 +40,7 @@ def create_once(patient: Patient, entry_id: str, values: dict, user) -> tuple[En
         else:
             audit.record("entry.create", "entry", entry.id, patient_id=patient.id,
                          after=snapshot(entry), actor=user)
+            summaries.refresh(patient)
             db.session.commit()
             return entry, True
     if existing is None or existing.patient_id != patient.id or not _same(existing, values):

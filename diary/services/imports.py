@@ -31,7 +31,7 @@ from diary.data.models import Block, Entry, Patient
 from diary.interchange import csv_export as export
 from diary.interchange import csv_import as importer
 from diary.interchange.csv_import import SHOWN_PROBLEMS, Parsed, Problem, Problems
-from diary.services import audit
+from diary.services import audit, summaries
 
 ID_CHUNK = 500
 
@@ -121,6 +121,7 @@ def import_files(patient: Patient, user, now: datetime, entries: bytes | None = 
     try:
         for f in files:
             _write(patient, user, now, f, via)
+        summaries.refresh(patient)
         db.session.commit()
     except IntegrityError:
         # Another import or the patient saved one of these ids at the same moment.

@@ -8,7 +8,7 @@ from diary.clinical import limits, vocab
 from diary.clinical.localtime import TIMEZONES
 from diary.data.db import db
 from diary.data.models import Patient, User
-from diary.services import audit, invites
+from diary.services import audit, invites, summaries
 from diary.services.accounts import Refused
 
 DETAILS = ("display_name", "record_number", "treated_side", "condition", "temp_unit", "timezone")
@@ -61,5 +61,6 @@ def create_patient(clinician: User, values: dict, at: datetime, *, via: str = "w
     audit.record("patient.create", "patient", patient.id, patient_id=patient.id,
                  actor=clinician, after={**values, "via": via})
     token = invites.add(patient, clinician, at, invite_days) if invite_days else None
+    summaries.refresh(patient, at)
     db.session.commit()
     return patient, token

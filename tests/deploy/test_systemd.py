@@ -20,4 +20,4 @@ def test_systemd_units_verify(tmp_path):
     result = subprocess.run([analyze, "verify", "--man=no", *names],
                             capture_output=True, text=True)
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-    assert len(names) == 3
+    assert len(names) == 5

@@ -309,33 +309,60 @@ def counting_queries(app):
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
-def test_the_number_of_queries_does_not_grow_with_patients(app, world, as_clinician, clinic):
-    listing(as_clinician)  # warm up: the session row is touched at most once a minute
-    with counting_queries(app) as few:
-        listing(as_clinician)
-    for i in range(6):
+def _more_patients(app, world, n, start):
+    for i in range(start, start + n):
         pid = world.patient(world.clinician_id, name=f"Extra {i}")
         positive_then_waned(app, pid)
         block_this_morning(app, pid)
+
+
+def test_the_number_of_queries_does_not_grow_with_patients(app, world, as_clinician, clinic):
+    listing(as_clinician)  # lines computed; the session row is touched at most once a minute
+    with counting_queries(app) as few:
+        listing(as_clinician)
+    _more_patients(app, world, 6, 0)
+    with counting_queries(app) as computing_six:
+        listing(as_clinician)           # six new lines computed, in one batch
     with counting_queries(app) as many:
         page = listing(as_clinician)
     assert len(names(page)) == 11
-    assert len(many) == len(few)
+    assert len(many) == len(few) <= 10
+    _more_patients(app, world, 12, 6)
+    with counting_queries(app) as computing_twelve:
+        listing(as_clinician)
+    # Computing stale lines costs queries per batch, not per patient.
+    assert len(computing_twelve) == len(computing_six)
+
+
+def test_the_list_is_paged(app, world, as_clinician, clinic):
+    from diary.clinical.patient_list import PAGE_SIZE
+
+    for i in range(PAGE_SIZE):
+        world.patient(world.clinician_id, name=f"Paged {i:02d}")
+    first = listing(as_clinician, sort="name")
+    second = listing(as_clinician, sort="name", page="2")
+    assert len(names(first)) == PAGE_SIZE and len(names(second)) == 5
+    assert not set(names(first)) & set(names(second))
+    assert "Showing 51 to 55" in second and 'rel="prev"' in second
+    assert 'rel="next"' in first and 'rel="next"' not in second
+    assert names(listing(as_clinician, sort="name", page="99")) == names(second)  # the last
+    for bad in ("0", "-1", "x", "1" * 40, "١"):
+        assert as_clinician.get("/clinic/", query_string={"page": bad}).status_code == 400
 
 
 # ----------------------------------------------------------------------------- resilience
 
 def test_one_diary_the_analysis_cannot_read_does_not_hide_the_others(monkeypatch, as_clinician,
                                                                       clinic):
-    from diary.clinical import patient_list
-    real = patient_list.analyse_patient
+    from diary.clinical import summary
+    real = summary.analyse_patient
 
     def fussy(entries, blocks, settings, tz, now):
         if any(b.performed_at == OLD_BLOCK for b in blocks):   # Rita's diary only
             raise TypeError("the analysis tripped on this diary")
         return real(entries, blocks, settings, tz, now)
 
-    monkeypatch.setattr(patient_list, "analyse_patient", fussy)
+    monkeypatch.setattr(summary, "analyse_patient", fussy)
     shown = rows(listing(as_clinician))
     assert len(shown) == 5
     rita = next(r for r in shown if r[0] == "Rita Repeat")

@@ -3,16 +3,15 @@
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from diary.clinical import patient_list, vocab
-from diary.data.clinic_settings import settings_for
+from diary.data import clinic_list
 from diary.data.clock import now
 from diary.data.db import db
-from diary.data.loaders import load_clinic_records
 from diary.data.models import Entry, Patient
-from diary.services import audit, invites
+from diary.services import audit, invites, summaries
 from diary.services.patients import create_patient, record_taken
 from diary.web.follow_up import follow_up
 from diary.web.forms.common import ConfirmForm
@@ -29,14 +28,15 @@ ENTRY_PAGE = 500
 def patients():
     order = patient_list.Order.parse(request.args.get("sort"), request.args.get("dir"))
     query = patient_list.clean_query(request.args.get("q"))
-    everyone = list(db.session.scalars(
-        sa.select(Patient).where(patients_of(current_user), Patient.archived_at.is_(None))))
-    # Searched in Python (casefold, any script): the text typed never reaches the SQL.
-    found = [p for p in everyone if patient_list.matches(p, query)]
-    records = load_clinic_records(p.id for p in found)
-    rows = patient_list.build_rows(found, records, settings_for(current_user.id), now())
-    return render_template("clinic/patients.html", rows=patient_list.sort_rows(rows, order),
-                           total=len(everyone), q=query, order=order, vocab=vocab)
+    number = patient_list.page_number(request.args.get("page"))
+    if number is None:
+        abort(400)
+    mine = sa.select(Patient.id).where(patients_of(current_user))
+    # Lines gone stale with time (or never made) are computed now; a timer usually has.
+    summaries.refresh_stale(mine, now())
+    listed = clinic_list.page(patients_of(current_user), query, order, number)
+    return render_template("clinic/patients.html", page=listed, rows=listed.rows,
+                           total=listed.total, q=query, order=order, vocab=vocab)
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])

@@ -1,0 +1,103 @@
+"""One patient in a line, for the clinic's list: what needs attention, the last entry, the
+last block's verdict and the next reading due. Plain Python.
+
+`summarise` also says until when its answer holds with no new data. The analysis depends on
+the clock only at a few kinds of moment, so the answer cannot change before the earliest of:
+
+- the next local midnight (rules that count days: repeat due, thin baseline, daily prompts);
+- for each block: the moment it is done (booked until then), its window's start and end, and
+  the end of the 24 h after the window (waiting for readings; prolonged relief);
+- the moment the diary goes quiet (last entry + no_recent_entries_days);
+- the end of the window of the next reading due (the next prompt moves on).
+
+`tests/unit/test_summary.py` checks that for random diaries and random moments before that
+time the answer is always the same as a fresh analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from diary.clinical.analysis import STATUS_LABELS, analyse_patient
+from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.schedule import next_reading
+from diary.clinical.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Most urgent first (see patient_list): the list sorts on `urgency` in the database.
+STATUS_PRIORITY = ("awaiting_block_day_readings", "repeat_due", "series_review",
+                   "relief_waning", "thin_baseline", "no_recent_entries")
+_RANK = {code: i for i, code in enumerate(STATUS_PRIORITY)}
+PENDING = "pending"
+
+
+def rank(code: str) -> int:
+    return _RANK.get(code, len(STATUS_PRIORITY))
+
+
+@dataclass(frozen=True)
+class Summary:
+    statuses: tuple[str, ...]          # STATUS_LABELS codes, most urgent first
+    last_entry_at: datetime | None
+    last_verdict: str | None           # the last block done: a verdict, PENDING, or None
+    last_block_date: date | None       # its local date
+    next_due_at: datetime | None       # the next reading asked for (UTC)
+    failed: bool = False               # the analysis could not read this diary
+
+    @property
+    def urgency(self) -> int:
+        """Bigger is more urgent: the most urgent status first, then how many there are."""
+        if not self.statuses:
+            return 0
+        top = rank(self.statuses[0])
+        return (len(STATUS_PRIORITY) + 1 - top) * 10 + len(self.statuses)
+
+
+def summarise(entries: list[EntryRecord], blocks: list[BlockRecord], settings: Settings | None,
+              tz: str, now: datetime) -> tuple[Summary, datetime]:
+    """The patient's line at `now`, and the moment until which it holds with no new data."""
+    s = settings or Settings()
+    zone = ZoneInfo(tz)
+    try:
+        result = analyse_patient(entries, blocks, s, tz, now)
+        upcoming = next_reading(blocks, entries, tz, now, s)
+    except Exception:
+        # One diary the analysis cannot read must not take the clinic's list down with it.
+        log.exception("Summary: analysis failed")
+        last = max((e.observed_at for e in entries), default=None)
+        return Summary((), last, None, None, None, failed=True), _next_midnight(now, zone)
+    done = result.done_blocks
+    last = done[-1] if done else None
+    verdict = None if last is None else (PENDING if last.pending else last.verdict)
+    codes = tuple(sorted(result.statuses, key=rank))
+    summary = Summary(codes, result.last_entry_at, verdict,
+                      last.local_date if last is not None else None,
+                      upcoming.due_at if upcoming is not None else None)
+    return summary, valid_until(result.last_entry_at, blocks, upcoming, s, zone, now)
+
+
+def valid_until(last_entry_at: datetime | None, blocks: list[BlockRecord], upcoming, s: Settings,
+                zone: ZoneInfo, now: datetime) -> datetime:
+    moments = [_next_midnight(now, zone)]
+    after_window = timedelta(hours=s.window_hours + s.prolonged_hours_after_window)
+    for b in blocks:
+        at = b.performed_at
+        moments += [at, at + timedelta(minutes=s.window_start_min),
+                    at + timedelta(hours=s.window_hours), at + after_window]
+    if last_entry_at is not None:
+        moments.append(last_entry_at + timedelta(days=s.no_recent_entries_days))
+    if upcoming is not None:
+        moments.append(upcoming.window_end)
+    return min(m for m in moments if m > now)
+
+
+def _next_midnight(now: datetime, zone: ZoneInfo) -> datetime:
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), zone)
+
+
+__all__ = ["PENDING", "STATUS_LABELS", "STATUS_PRIORITY", "Summary", "rank", "summarise"]
