@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from diary.clinical.summary import Summary, summarise
 from diary.data import clock, loaders
@@ -36,13 +37,26 @@ def _values(patient: Patient, summary: Summary, until: datetime, at: datetime) -
         "failed": summary.failed, "computed_at": at, "valid_until": until, **keys(patient)}
 
 
-def _locked_row(patient_id: int) -> PatientSummary | None:
+def _ensure_rows(ids: list[int]) -> None:
+    """A (stale) line for each patient that has none yet, made by whichever request gets
+    there first: INSERT ... ON CONFLICT DO NOTHING never fails on a racing twin."""
+    if not ids:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(PatientSummary).values([
+        {"patient_id": i, "statuses": "", "urgency": 0, "failed": False, "name_key": "",
+         "search_key": ""} for i in ids]).on_conflict_do_nothing())
+
+
+def _locked_row(patient_id: int) -> PatientSummary:
     """The patient's line, locked to the end of the transaction: two writers of one diary
     take turns, so the second computes with the first's change in view (PostgreSQL;
     SQLite's write transactions take turns already)."""
+    _ensure_rows([patient_id])
     return db.session.execute(
         sa.select(PatientSummary).where(PatientSummary.patient_id == patient_id)
-        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+        .with_for_update().execution_options(populate_existing=True)).scalar_one()
 
 
 def refresh(patient: Patient, now: datetime | None = None) -> None:
@@ -53,12 +67,8 @@ def refresh(patient: Patient, now: datetime | None = None) -> None:
     entries, blocks = loaders.load_patient_records(patient)
     summary, until = summarise(entries, blocks, settings_for(patient.clinician_id),
                                patient.timezone, now)
-    values = _values(patient, summary, until, now)
-    if row is None:
-        db.session.add(PatientSummary(patient_id=patient.id, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
+    for name, value in _values(patient, summary, until, now).items():
+        setattr(row, name, value)
 
 
 def mark_stale(clinician_id: int) -> None:
@@ -84,8 +94,10 @@ def refresh_many(ids: Iterable[int], now: datetime, batch: int = BATCH) -> int:
     for start in range(0, len(ids), batch):
         part = ids[start:start + batch]
         # Locked first, then read: a diary written meanwhile is computed with its change.
+        _ensure_rows(part)
         rows = {r.patient_id: r for r in db.session.scalars(
             sa.select(PatientSummary).where(PatientSummary.patient_id.in_(part))
+            .order_by(PatientSummary.patient_id)  # the same order everywhere: no deadlock
             .with_for_update().execution_options(populate_existing=True))}
         patients = list(db.session.scalars(sa.select(Patient).where(Patient.id.in_(part))))
         records = loaders.load_clinic_records(part, chunk=batch)
@@ -96,12 +108,8 @@ def refresh_many(ids: Iterable[int], now: datetime, batch: int = BATCH) -> int:
             entries, blocks = records[p.id]
             summary, until = summarise(entries, blocks, settings[p.clinician_id],
                                        p.timezone, now)
-            values = _values(p, summary, until, now)
-            if p.id in rows:
-                for name, value in values.items():
-                    setattr(rows[p.id], name, value)
-            else:
-                db.session.add(PatientSummary(patient_id=p.id, **values))
+            for name, value in _values(p, summary, until, now).items():
+                setattr(rows[p.id], name, value)
         db.session.commit()
         done += len(patients)
     return done

@@ -88,15 +88,18 @@ class Server:
     def browser(self, address: str) -> "Browser":
         return Browser(self.port, address)
 
+    def errors(self) -> str:
+        """What the app logged as failing (a 500 leaves its traceback here)."""
+        text = self.proc.output.read_text()
+        return text if "Traceback" in text else ""
+
     def pids(self, pattern: str) -> set[str]:
         """The worker processes whose access-log lines match `pattern`."""
         lines = self.log.read_text().splitlines()
         return {line.split()[0] for line in lines if re.search(pattern, line)}
 
     def close(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.proc.stdout.close()
+        stop(self.proc)
         with self.app.app_context():
             db.engine.dispose()
         self._drop()
@@ -147,24 +150,37 @@ class Narrow:
     def close(self):
         if self.held is not None:
             self.held.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.proc.stdout.close()
+        stop(self.proc)
 
 
 def start_gunicorn(env: dict, log: Path, *options: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *options,
-         "--access-logfile", str(log),
-         "--access-logformat", '%(p)s %(h)s "%(m)s %(U)s" %(s)s', "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """gunicorn with its access log at `log` and everything else it prints beside it (a file,
+    not a pipe: a pipe nobody reads fills up and stops the server)."""
+    out = log.with_suffix(".out")
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *options,
+             "--access-logfile", str(log),
+             "--access-logformat", '%(p)s %(h)s "%(m)s %(U)s" %(s)s', "wsgi:app"],
+            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    proc.output = out
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_until_serving(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("gunicorn stopped:\n" + proc.stdout.read())
+            raise RuntimeError("gunicorn stopped:\n" + proc.output.read_text())
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
@@ -184,7 +200,9 @@ def server(tmp_path_factory):
         pytest.fail("Redis is not running on 127.0.0.1:6379 (CI machines have it)")
     srv = Server(tmp_path_factory.mktemp("deploy"))
     yield srv
+    errors = srv.errors()
     srv.close()
+    assert not errors, "the app failed while serving these tests:\n" + errors[-5000:]
 
 
 class Response:

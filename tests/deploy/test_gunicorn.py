@@ -143,6 +143,54 @@ def test_two_workers_with_counters_in_memory_refuse_to_start(server, tmp_path):
            "GUNICORN_BIND": f"127.0.0.1:{_free_port()}"}
     env.pop("GUNICORN_WORKERS")
     proc = start_gunicorn(env, tmp_path / "refused.log", "--workers", "2")
-    output, _ = proc.communicate(timeout=120)
+    proc.wait(timeout=120)
+    output = proc.output.read_text()
     assert proc.returncode != 0
     assert "DIARY_RATELIMIT_STORAGE_URI" in output
+
+
+def test_the_list_and_the_diaries_at_once_keep_every_line_right(server):
+    """Four looks at the clinic list (computing stale lines) while twenty patients write:
+    nothing fails or waits for ever, and every stored line ends as a fresh analysis says."""
+    import sqlalchemy as sa
+
+    from diary.clinical.summary import summarise
+    from diary.data import loaders
+    from diary.data.clinic_settings import settings_for
+    from diary.data.models import PatientSummary
+
+    doc = server.world.clinician(email="lines@clinic.example")
+    codes = [f"aaaaa{n}-bbbbbb" for n in range(4)]
+    server.world.second_factor(doc, recovery_codes=codes)
+    writers = []
+    for n in range(20):
+        email = f"liner{n}@home.example"
+        pid = server.world.patient(doc, name=f"Liner {n}", email=email,
+                                   created_at=datetime.now(UTC) - timedelta(days=30))
+        browser = server.browser(f"198.51.100.{150 + n}")
+        assert _sign_in(browser, email).status == 302
+        writers.append((pid, browser, browser.token("/diary/")))
+    lookers = []
+    for n, code in enumerate(codes):
+        browser = server.browser(f"192.0.2.{200 + n}")
+        assert _sign_in(browser, "lines@clinic.example").status == 302
+        assert browser.post("/sign-in/code", {"code": code}).status == 302
+        lookers.append(browser)
+    when = (datetime.now(ZoneInfo("Europe/London")) - timedelta(minutes=5)).strftime(
+        "%Y-%m-%dT%H:%M")
+    jobs = [lambda b=b: b.get("/clinic/") for b in lookers]
+    jobs += [lambda b=b, t=t: b.request("POST", "/diary/", {
+        "csrf_token": t, "client_id": str(uuid.uuid4()), "observed_at": when, "pain": "4",
+        "temp_unit": "C"}) for _pid, b, t in writers]
+    results = _at_once(jobs)
+    assert [r.status for r in results] == [200] * 4 + [302] * 20
+    now = datetime.now(UTC)
+    with server.app.app_context():
+        for pid, _b, _t in writers:
+            patient = db.session.get(Patient, pid)
+            entries, blocks = loaders.load_patient_records(patient)
+            fresh, _ = summarise(entries, blocks, settings_for(doc), patient.timezone, now)
+            row = db.session.scalar(sa.select(PatientSummary)
+                                    .where(PatientSummary.patient_id == pid))
+            assert row.last_entry_at == fresh.last_entry_at is not None
+            assert row.statuses == ",".join(fresh.statuses)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from diary.data.db import db
 from diary.data.models import AuditEvent
-from tests.deploy.conftest import HOST, ROOT, _free_port, input_value, wait_until_serving
+from tests.deploy.conftest import HOST, ROOT, _free_port, input_value, stop, wait_until_serving
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -83,8 +83,11 @@ http {{
 }}
 """)
         self.log = tmp / "block-diary.access.log"
-        self.proc = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = tmp / "nginx.out"
+        with out.open("w") as sink:
+            self.proc = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
+                                         stdout=sink, stderr=subprocess.STDOUT)
+        self.proc.output = out
         wait_until_serving(self.https_port, self.proc)
 
     def request(self, method, path, body=None, headers=None, cookies=""):
@@ -99,9 +102,7 @@ http {{
             conn.close()
 
     def close(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.proc.stdout.close()
+        stop(self.proc)
 
 
 @pytest.fixture(scope="module")

@@ -85,3 +85,29 @@ def test_without_a_trusted_proxy_a_forged_header_changes_nothing(app, world):
     codes = [_wrong(app, attacker, f"192.0.2.{n}", peer="203.0.113.9").status_code
              for n in range(6)]
     assert codes == [200] * 5 + [429]
+
+
+@pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False}])
+def test_a_failed_write_still_gets_the_plain_error_page(app, world, client):
+    """A database error mid-request leaves the session needing a rollback; the 500 page,
+    which reads the signed-in user, must still render."""
+    import sqlalchemy as sa
+
+    from diary.data.db import db
+    from diary.data.models import User
+
+    @app.get("/fail-a-write-for-test")
+    def fail_a_write():
+        db.session.add(User(email="dr@clinic.example", name="Twin", role="clinician",
+                            password_hash="x"))
+        db.session.flush()  # a second account with the same email: refused by the database
+
+    from tests.conftest import sign_in
+
+    world.clinician()
+    assert sign_in(client, "dr@clinic.example").status_code == 302
+    response = client.get("/fail-a-write-for-test")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1

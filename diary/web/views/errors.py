@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import SecurityError
 
+from diary.data.db import db
 from diary.web import pending
 
 MESSAGES = {
@@ -26,6 +27,9 @@ def register(app) -> None:
         if code not in MESSAGES:
             code = 500
         title, text = MESSAGES[code]
+        if code == 500:
+            # A failed write leaves the session unusable; the page still has to render.
+            db.session.rollback()
         return render_template("errors/error.html", title=title, text=text, code=code), code
 
     def csrf_handler(error):
