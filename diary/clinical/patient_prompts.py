@@ -13,7 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from diary.clinical.records import BlockRecord, EntryRecord
-from diary.clinical.schedule import Prompt, next_reading, reading_prompts
+from diary.clinical.schedule import Prompt, first_open, full_schedule, todays
 from diary.clinical.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,13 @@ class Prompts:
 
 def prompts(entries: Sequence[EntryRecord], blocks: Sequence[BlockRecord], tz: str,
             now: datetime, settings: Settings | None) -> Prompts:
-    """What to ask of the patient now, from diary.clinical.schedule."""
+    """What to ask of the patient now, from diary.clinical.schedule (made once: it may run the
+    analysis). The entries from `schedule.entries_from(blocks, tz, now, settings)` on are
+    enough."""
     try:
-        upcoming = next_reading(blocks, entries, tz, now, settings)
-        today = reading_prompts(blocks, entries, tz, now, settings)
+        schedule = full_schedule(blocks, entries, tz, now, settings)
+        upcoming = first_open(schedule, now)
+        today = todays(schedule, tz, now)
     except Exception:
         # The prompts are a help: if the schedule fails on some diary, the patient must
         # still be able to write the entry. The log says why.

@@ -48,6 +48,7 @@ EARLY_SLOTS = (time(8), time(12), time(16), time(20))
 DAILY_AT = time(20)
 EARLY_DAYS, DAILY_DAYS = 7, 28
 FOLLOW_UP_MONTHS = 12
+LAST_WEEK = 52                   # weekly prompts stop at week 52 (12 months)
 BLOCK_DAY_NOTE = ("Please also note any extra pain medicine you took and any numbness or "
                   "weakness in your leg.")
 
@@ -109,10 +110,20 @@ def reading_prompts(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord
     """Today's prompts: those whose window touches the patient's local day of `now`, plus
     the whole block-day series of a block done or due today (a late block runs past midnight).
     """
+    return todays(full_schedule(blocks, entries, tz, now, settings), tz, now)
+
+
+def next_reading(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord], tz: str,
+                 now: datetime, settings: Settings | None = None) -> Prompt | None:
+    """The first prompt not yet covered whose window is still open (or not yet open)."""
+    return first_open(full_schedule(blocks, entries, tz, now, settings), now)
+
+
+def todays(schedule: list[Prompt], tz: str, now: datetime) -> list[Prompt]:
+    """`reading_prompts` of a `full_schedule` already made (one schedule serves both)."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
     start, end = _midnight(today, zone), _midnight(today + timedelta(days=1), zone)
-    schedule = full_schedule(blocks, entries, tz, now, settings)
     today_prompts = [p for p in schedule if p.window_start < end and p.window_end > start]
     block_days = {p.block_id for p in today_prompts if p.kind == "block_day"}
     chosen = {id(p) for p in today_prompts}
@@ -120,13 +131,42 @@ def reading_prompts(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord
             or (p.kind == "block_day" and p.block_id in block_days)]
 
 
-def next_reading(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord], tz: str,
-                 now: datetime, settings: Settings | None = None) -> Prompt | None:
-    """The first prompt not yet covered whose window is still open (or not yet open)."""
-    for p in full_schedule(blocks, entries, tz, now, settings):
+def first_open(schedule: list[Prompt], now: datetime) -> Prompt | None:
+    """`next_reading` of a `full_schedule` already made."""
+    for p in schedule:
         if not p.covered and p.window_end > now:
             return replace(p, text="Next reading due " + p.text.split(" due ", 1)[1])
     return None
+
+
+def entries_from(blocks: Iterable[BlockRecord], tz: str, now: datetime,
+                 settings: Settings | None = None) -> datetime:
+    """The earliest moment whose entries can change `next_reading` or `reading_prompts` at
+    `now`: given only the entries from then on (and every block), both answer as they would
+    with the whole diary, so a page that shows the prompts need not load it all.
+
+    - Both show only prompts whose window ends after the start of today (local). The widest
+      windows (weekly, monthly) span 7 local days, so every entry that can cover one is from
+      midnight six days before today on; the block-day series of a block done today (or late
+      yesterday) starts later still. Trimmed windows only shrink.
+    - A local-anaesthetic block's weekly prompts stop once the patient is back to baseline,
+      which the analysis finds from that block's B7 (the `baseline_days` before its day) and
+      its relief curve since. While those prompts can still fall due (to 52 weeks after the
+      block), the entries from the start of its B7 on are needed. No other rule of the
+      schedule reads an entry.
+    """
+    s = settings or Settings()
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    since = _midnight(today - timedelta(days=6), zone)
+    done = [b for b in blocks if b.performed_at <= now]
+    if done:
+        current = max(done, key=lambda b: (b.performed_at, b.id))
+        day0 = _local_day(current.performed_at, zone)
+        weekly_ends = day0 + timedelta(days=7 * LAST_WEEK)
+        if current.kind in vocab.LOCAL_ANAESTHETIC_KINDS and today <= weekly_ends:
+            since = min(since, _midnight(day0 - timedelta(days=s.baseline_days), zone))
+    return since
 
 
 # ------------------------------------------------------------------------------ the slots
@@ -176,7 +216,7 @@ def _after(block: BlockRecord, upcoming: BlockRecord | None, entries: list[Entry
         if back is not None:
             last = min(last, day0 + timedelta(days=back))
         days = [(day0 + timedelta(days=7 * w), f"week {w} after your block")
-                for w in range(DAILY_DAYS // 7 + 1, 53)]
+                for w in range(DAILY_DAYS // 7 + 1, LAST_WEEK + 1)]
         kind = "weekly"
     else:
         days = [(_add_months(day0, m), f"month {m} after your block")

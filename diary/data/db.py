@@ -18,4 +18,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit. The session lives for one request (one app context), and
+# a request that commits mid-way (an audited read, a sign-in's last-seen time) would otherwise
+# reload, row by row, every object it had already read: 500 queries for one page of entries.
+# What is kept is what this request read or wrote itself, so a page still shows one snapshot.
+# A write that must see another request's change reads it afresh in its own transaction
+# (populate_existing with FOR UPDATE, or a conditional UPDATE: services/mfa.py, accounts.py).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})

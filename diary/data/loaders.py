@@ -4,14 +4,18 @@ Deleted entries and blocks are left out; both lists come back in time order.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from diary.clinical import schedule
 from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.settings import Settings
 from diary.data.db import db
 from diary.data.models import Block, Entry, Patient
 
 # Only the columns the analysis reads: a year of diary loads without building ORM objects.
+# `entry_records` unpacks rows in this order.
 _ENTRY_COLUMNS = (Entry.id, Entry.observed_at, Entry.pain, Entry.temp_treated_c,
                   Entry.temp_other_c, Entry.colour, Entry.walk_pain_free_min, Entry.walk_max_min,
                   Entry.did_not_walk, Entry.side_effects, Entry.rescue_medication)
@@ -26,6 +30,25 @@ def entry_record(entry) -> EntryRecord:
         walk_max_min=entry.walk_max_min, did_not_walk=bool(entry.did_not_walk),
         side_effects=frozenset(c for c in (entry.side_effects or "").split(";") if c),
         rescue_medication=bool(entry.rescue_medication))
+
+
+def entry_records(rows: Iterable[tuple]) -> list[EntryRecord]:
+    """`entry_record` of each row of `_ENTRY_COLUMNS`, unpacked by position: a Row's
+    attributes cost more than its tuple, and a diary repeats a few side-effect strings."""
+    effects: dict[str | None, frozenset[str]] = {}
+    out = []
+    for (id_, observed_at, pain, treated, other, colour, pain_free, walk_max, did_not_walk,
+         side_effects, rescue) in rows:
+        codes = effects.get(side_effects)
+        if codes is None:
+            codes = effects[side_effects] = frozenset(
+                c for c in (side_effects or "").split(";") if c)
+        out.append(EntryRecord(
+            id=id_, observed_at=observed_at, pain=pain, temp_treated_c=treated,
+            temp_other_c=other, colour=colour, walk_pain_free_min=pain_free,
+            walk_max_min=walk_max, did_not_walk=bool(did_not_walk), side_effects=codes,
+            rescue_medication=bool(rescue)))
+    return out
 
 
 def block_record(block: Block) -> BlockRecord:
@@ -45,7 +68,7 @@ def load_patient_records(patient: Patient) -> tuple[list[EntryRecord], list[Bloc
     blocks = db.session.scalars(
         sa.select(Block).where(Block.patient_id == patient.id, Block.deleted_at.is_(None))
         .order_by(Block.performed_at, Block.id))
-    return [entry_record(e) for e in entries], [block_record(b) for b in blocks]
+    return entry_records(entries), [block_record(b) for b in blocks]
 
 
 def load_clinic_records(patient_ids: Iterable[int], chunk: int = 500
@@ -73,3 +96,26 @@ def load_clinic_records(patient_ids: Iterable[int], chunk: int = 500
         for block in blocks:
             out[block.patient_id][1].append(block_record(block))
     return out
+
+
+def load_block_records(patient: Patient) -> list[BlockRecord]:
+    """The patient's blocks that are not deleted, oldest first (a diary's few rows)."""
+    return [block_record(b) for b in db.session.scalars(
+        sa.select(Block).where(Block.patient_id == patient.id, Block.deleted_at.is_(None))
+        .order_by(Block.performed_at, Block.id))]
+
+
+def load_prompt_records(patient: Patient, now: datetime, settings: Settings | None
+                        ) -> tuple[list[EntryRecord], list[BlockRecord]]:
+    """What the reading prompts at `now` read (diary.clinical.patient_prompts): every block, and
+    the entries (not deleted, oldest first) from `schedule.entries_from` on: the last week, or,
+    within 52 weeks of a local-anaesthetic block (the latest done), from its baseline days on.
+    Two queries whose size does not grow with the diary's length."""
+    blocks = load_block_records(patient)
+    since = schedule.entries_from(blocks, patient.timezone, now, settings)
+    entries = db.session.execute(
+        sa.select(*_ENTRY_COLUMNS)
+        .where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None),
+               Entry.observed_at >= since)
+        .order_by(Entry.observed_at, Entry.id))
+    return entry_records(entries), blocks

@@ -269,7 +269,7 @@ def test_the_entry_form_works_even_if_the_schedule_fails(app, client, patient_in
     def broken(*args, **kwargs):
         raise TypeError("schedule tripped")
 
-    monkeypatch.setattr(patient_prompts, "next_reading", broken)
+    monkeypatch.setattr(patient_prompts, "full_schedule", broken)
     pid = patient_in("Europe/London", BLOCK_AT + timedelta(minutes=100))
     add_block(app, pid, BLOCK_AT)
     html = page(client, "/diary/")

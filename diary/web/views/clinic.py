@@ -9,10 +9,10 @@ from flask_login import current_user
 from diary.clinical import patient_list, vocab
 from diary.data import clinic_list
 from diary.data.clock import now
-from diary.data.db import db
-from diary.data.models import Entry, Patient
+from diary.data.models import Patient
 from diary.services import audit, invites, summaries
 from diary.services.patients import create_patient, record_taken
+from diary.web import paging
 from diary.web.follow_up import follow_up
 from diary.web.forms.common import ConfirmForm
 from diary.web.forms.patients import PatientForm
@@ -20,7 +20,7 @@ from diary.web.qr import qr_svg
 from diary.web.security import clinician_required, patient_or_404, patients_of
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
-ENTRY_PAGE = 500
+ENTRY_PAGE = 100  # entries per page of the patient page's table
 
 
 @bp.get("/")
@@ -57,13 +57,12 @@ def new_patient():
 @clinician_required
 def patient(patient_id: int):
     patient = patient_or_404(patient_id)
+    page = paging.entries_page(patient.id, ENTRY_PAGE)  # first: a bad cursor is a 400
     fu = follow_up(patient, now())
-    rows = list(db.session.scalars(
-        sa.select(Entry).where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
-        .order_by(Entry.observed_at.desc()).limit(ENTRY_PAGE)))
     blocks = sorted(fu.blocks.values(), key=lambda b: b.performed_at, reverse=True)
     audit.viewed("patient.view", "patient", patient.id, patient_id=patient.id)
-    return render_template("clinic/patient.html", patient=patient, entries=rows, blocks=blocks,
+    return render_template("clinic/patient.html", patient=patient, page=page, blocks=blocks,
+                           entry_count=sum(day.n for day in fu.analysis.daily_means),
                            fu=fu, tz=ZoneInfo(patient.timezone), vocab=vocab, form=ConfirmForm())
 
 

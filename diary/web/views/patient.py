@@ -1,23 +1,23 @@
 """The patient's phone side: log how the leg is, look back, correct or delete an entry."""
 
 import uuid
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from diary.clinical import charts, limits, patient_prompts, vocab
+from diary.clinical import charts, patient_prompts, vocab
 from diary.clinical.analysis import analyse_patient
 from diary.clinical.localtime import LOCAL_FORMAT
+from diary.clinical.records import BlockRecord
 from diary.data.clinic_settings import settings_for
 from diary.data.clock import now
 from diary.data.db import db
-from diary.data.loaders import load_patient_records
+from diary.data.loaders import load_block_records, load_patient_records, load_prompt_records
 from diary.data.models import Entry
 from diary.services import entries
-from diary.web import pending
+from diary.web import paging, pending
 from diary.web.forms.common import ConfirmForm
 from diary.web.forms.entry import EntryForm
 from diary.web.security import entry_or_404, own_patient, patient_required
@@ -53,7 +53,7 @@ def new_entry():
                 flash(form.twice)
             return redirect(url_for("patient.history"))
     return render_template("patient/entry_form.html", form=form, patient=patient,
-                           vocab=vocab, editing=None, prompts=_prompts(patient))
+                           vocab=vocab, editing=None, prompts=_prompts(patient, now())[1])
 
 
 @bp.route("/entries/<entry_id>/edit", methods=["GET", "POST"])
@@ -97,24 +97,20 @@ def history():
     query = (sa.select(Entry)
              .where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None))
              .order_by(Entry.observed_at.desc(), Entry.id.desc()).limit(HISTORY_PAGE + 1))
-    before = _cursor(request.args.get("before"))
-    if before is not None:
-        # The id breaks ties: entries of the same minute may straddle two pages.
-        before_id = request.args.get("before_id", "")
-        if before_id and not limits.UUID.fullmatch(before_id):
-            abort(400)  # an entry id or nothing (PostgreSQL refuses a NUL in text)
-        query = query.where(sa.or_(
-            Entry.observed_at < before,
-            sa.and_(Entry.observed_at == before, Entry.id < before_id)))
+    # The id breaks ties: entries of the same minute may straddle two pages.
+    cursor = paging.cursor(request.args.get("before"), request.args.get("before_id", ""))
+    before = cursor and cursor[0]
+    if cursor is not None:
+        query = query.where(paging.older_than(cursor))
     rows = list(db.session.scalars(query))
     last = rows[HISTORY_PAGE - 1] if len(rows) > HISTORY_PAGE else None
-    records, blocks = load_patient_records(patient)
     t = now()
+    if before is None:  # the newest page shows the prompts: the recent entries they need
+        blocks, prompts = _prompts(patient, t)
+    else:
+        blocks, prompts = load_block_records(patient), None
     shown = patient_prompts.blocks_between(blocks, last and last.observed_at, before, t)
     days = patient_prompts.history_days(rows[:HISTORY_PAGE], shown, tz)
-    prompts = (patient_prompts.prompts(records, blocks, patient.timezone, t,
-                                       settings_for(patient.clinician_id))
-               if before is None else None)
     return render_template("patient/history.html", patient=patient, days=days, tz=tz,
                            older=last and last.observed_at, older_id=last and last.id,
                            prompts=prompts, vocab=vocab, form=ConfirmForm())
@@ -139,22 +135,10 @@ def account():
     return render_template("patient/account.html", patient=own_patient(), form=ConfirmForm())
 
 
-def _prompts(patient) -> patient_prompts.Prompts:
-    records, blocks = load_patient_records(patient)
-    return patient_prompts.prompts(records, blocks, patient.timezone, now(),
-                                   settings_for(patient.clinician_id))
-
-
-def _cursor(text: str | None) -> datetime | None:
-    """The "Show older entries" link's time: None for the newest page. Anything else than an
-    aware time from 1900 to 2200 is a bad request (year 1 or 9999 with an offset overflowed
-    on its way to UTC, a 500)."""
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        abort(400)
-    if value.tzinfo is None or not limits.date_in_range(value.date()):
-        abort(400)
-    return value
+def _prompts(patient, t) -> tuple[list[BlockRecord], patient_prompts.Prompts]:
+    """The patient's blocks and reading prompts at `t`, from the blocks and the recent entries
+    only (the schedule says which: loaders.load_prompt_records). Three queries, one schedule,
+    the analysis at most once."""
+    settings = settings_for(patient.clinician_id)
+    records, blocks = load_prompt_records(patient, t, settings)
+    return blocks, patient_prompts.prompts(records, blocks, patient.timezone, t, settings)
