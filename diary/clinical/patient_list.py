@@ -5,6 +5,7 @@ Python: the data layer runs the query; this module says what the parameters mean
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple, Protocol
@@ -92,7 +93,9 @@ class Row:
 def clean_query(text: str | None) -> str:
     """The search text as typed, trimmed and capped; the database sees it only as a bound
     LIKE pattern over keys casefolded in Python (`like_pattern`)."""
-    return " ".join((text or "").split())[:MAX_QUERY]
+    # Control characters can be in no name or record number (and PostgreSQL refuses NUL).
+    kept = "".join(ch for ch in (text or "") if unicodedata.category(ch) != "Cc")
+    return " ".join(kept.split())[:MAX_QUERY]
 
 
 def like_pattern(query: str) -> str:

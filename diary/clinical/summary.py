@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from diary.clinical.analysis import STATUS_LABELS, analyse_patient
 from diary.clinical.records import BlockRecord, EntryRecord
-from diary.clinical.schedule import next_reading
+from diary.clinical.schedule import entries_from, next_reading
 from diary.clinical.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,10 @@ def summarise(entries: list[EntryRecord], blocks: list[BlockRecord], settings: S
     zone = ZoneInfo(tz)
     try:
         result = analyse_patient(entries, blocks, s, tz, now)
-        upcoming = next_reading(blocks, entries, tz, now, s)
+        # The schedule reads only recent entries (schedule.entries_from): fewer to go through.
+        since = entries_from(blocks, tz, now, s)
+        upcoming = next_reading(blocks, [e for e in entries if e.observed_at >= since], tz,
+                                now, s)
     except Exception:
         # One diary the analysis cannot read must not take the clinic's list down with it.
         log.exception("Summary: analysis failed")

@@ -123,9 +123,9 @@ class Patient(db.Model):
 
 
 class PatientSummary(db.Model):
-    """The patient's line in the clinic's list (diary.clinical.summary), kept current by the
-    services in the transaction of every write that can change it; stale once `valid_until`
-    has passed or is NULL (settings changed), and then computed again."""
+    """The patient's line in the clinic's list (diary.clinical.summary): current until
+    `valid_until`, stale when that has passed or is NULL (marked by a write that changed the
+    diary or the settings), then computed again (diary/services/summaries.py)."""
 
     patient_id: Mapped[int] = mapped_column(
         sa.ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
@@ -141,6 +141,8 @@ class PatientSummary(db.Model):
     search_key: Mapped[str] = mapped_column(sa.String(200), default="")
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Each mark of staleness adds one: a line computed before the mark is not stored over it.
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class Invite(db.Model):

@@ -11,6 +11,10 @@ from sqlalchemy import event
 
 from diary.data.db import db
 
+# An execution option for a connection that only reads (the block-summary export's batches):
+# a plain BEGIN on SQLite even within a POST, so the read takes no write lock.
+READ_ONLY = "diary_read_only"
+
 
 def start_writing() -> None:
     db.session.commit()
@@ -44,4 +48,5 @@ def tune_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+        writes = wants_write_lock() and not conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

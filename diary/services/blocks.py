@@ -23,7 +23,7 @@ def create(patient: Patient, values: dict, user) -> Block:
     db.session.flush()
     audit.record("block.create", "block", block.id, patient_id=patient.id,
                  after=snapshot(block), actor=user)
-    summaries.refresh(patient)
+    summaries.invalidate(patient)
     db.session.commit()
     return block
 

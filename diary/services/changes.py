@@ -20,7 +20,7 @@ def update(row, kind: str, fields, values: dict, user) -> bool:
     row.updated_at = utcnow()
     audit.record(f"{kind}.update", kind, row.id, patient_id=row.patient_id,
                  before=before, after=snapshot(row, fields), actor=user)
-    summaries.refresh(row.patient)
+    summaries.invalidate(row.patient)
     db.session.commit()
     return True
 
@@ -30,5 +30,5 @@ def soft_delete(row, kind: str, user) -> None:
     row.deleted_at = utcnow()
     audit.record(f"{kind}.delete", kind, row.id, patient_id=row.patient_id,
                  before={"deleted_at": None}, after={"deleted_at": row.deleted_at}, actor=user)
-    summaries.refresh(row.patient)
+    summaries.invalidate(row.patient)
     db.session.commit()

@@ -40,7 +40,7 @@ def create_once(patient: Patient, entry_id: str, values: dict, user) -> tuple[En
         else:
             audit.record("entry.create", "entry", entry.id, patient_id=patient.id,
                          after=snapshot(entry), actor=user)
-            summaries.refresh(patient)
+            summaries.invalidate(patient)
             db.session.commit()
             return entry, True
     if existing is None or existing.patient_id != patient.id or not _same(existing, values):

@@ -121,7 +121,7 @@ def import_files(patient: Patient, user, now: datetime, entries: bytes | None = 
     try:
         for f in files:
             _write(patient, user, now, f, via)
-        summaries.refresh(patient)
+        summaries.invalidate(patient)
         db.session.commit()
     except IntegrityError:
         # Another import or the patient saved one of these ids at the same moment.

@@ -61,6 +61,6 @@ def create_patient(clinician: User, values: dict, at: datetime, *, via: str = "w
     audit.record("patient.create", "patient", patient.id, patient_id=patient.id,
                  actor=clinician, after={**values, "via": via})
     token = invites.add(patient, clinician, at, invite_days) if invite_days else None
-    summaries.refresh(patient, at)
+    summaries.invalidate(patient)
     db.session.commit()
     return patient, token

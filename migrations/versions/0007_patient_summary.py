@@ -30,6 +30,7 @@ def upgrade():
         sa.Column("search_key", sa.String(200), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["patient_id"], ["patient.id"], ondelete="CASCADE",
                                 name=op.f("fk_patient_summary_patient_id_patient")),
         sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_patient_summary")),
@@ -40,7 +41,7 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_patient_summary_valid_until"), ["valid_until"])
     # Stale lines for the patients already here: computed when first needed.
     op.execute("INSERT INTO patient_summary (patient_id, statuses, urgency, failed, name_key, "
-               "search_key) SELECT id, '', 0, false, '', '' FROM patient")
+               "search_key, version) SELECT id, '', 0, false, '', '', 0 FROM patient")
 
 
 def downgrade():

@@ -78,8 +78,7 @@ def diary(app, world, clock):
                                created_at=T0 - timedelta(days=60))
     clock.now = T0
     with app.app_context():
-        summaries.refresh(db.session.get(Patient, patient_id), T0)
-        db.session.commit()
+        summaries.refresh_many([patient_id], T0)
     return clinician_id, patient_id
 
 
@@ -162,3 +161,35 @@ def test_refresh_summaries_command(app, world, clock, runner):
     assert "0 patients' lines computed" in result.output  # all current
     result = runner.invoke(args=["diary", "refresh-summaries", "--all"])
     assert "3 patients' lines computed" in result.output
+
+
+def test_a_line_computed_before_a_newer_write_is_not_stored(app, world, clock, monkeypatch):
+    """A diary written while its line is being computed: the computed line answers the older
+    diary, so it is dropped and the line stays stale for the next look."""
+    clock.now = T0
+    doc = world.clinician()
+    pid = world.patient(doc, name="Racing")
+    real = loaders.load_clinic_records
+
+    def load_then_a_write_lands(ids, chunk):
+        out = real(ids, chunk)
+        with db.engine.begin() as other:   # another request's write, committed meanwhile
+            other.execute(sa.update(PatientSummary.__table__)
+                          .where(PatientSummary.patient_id == pid)
+                          .values(valid_until=None,
+                                  version=PatientSummary.__table__.c.version + 1))
+        return out
+
+    with app.app_context():
+        summaries.refresh_many([pid], T0)
+        assert db.session.get(PatientSummary, pid).valid_until is not None
+        summaries.invalidate(db.session.get(Patient, pid))
+        db.session.commit()
+        monkeypatch.setattr(loaders, "load_clinic_records", load_then_a_write_lands)
+        summaries.refresh_many([pid], T0)
+        db.session.expire_all()
+        assert db.session.get(PatientSummary, pid).valid_until is None  # still stale
+        monkeypatch.setattr(loaders, "load_clinic_records", real)
+        summaries.refresh_many([pid], T0)
+        db.session.expire_all()
+        assert db.session.get(PatientSummary, pid).valid_until is not None
