@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from diary.data.db import db
 from diary.data.txn import tune_sqlite
 from diary.web import config, converters
-from diary.web.extensions import csrf, limiter, login_manager, migrate, talisman
+from diary.web.extensions import compress, csrf, limiter, login_manager, migrate, talisman
 
 CSP = {
     "default-src": "'self'",
@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
         referrer_policy="strict-origin-when-cross-origin",
         frame_options="DENY",
     )
+    compress.init_app(app)  # HTML, CSS, JS, JSON, CSV: config.py; Vary: Accept-Encoding on all
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)

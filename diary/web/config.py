@@ -45,6 +45,15 @@ class Defaults:
     PROXY_HOPS = 0
     # Host names the app answers to (Flask checks the Host header); required in production.
     TRUSTED_HOSTS = None
+    # Flask-Compress (extensions.py): zstd, brotli or gzip, whichever the client takes first.
+    # Streamed responses (CSV exports, static files) are compressed chunk by chunk, gzip
+    # included (Flask-Compress leaves it out of streams by default). Under 500 bytes: as is.
+    # Why a page with a CSRF token may be compressed: docs/security.md, "BREACH".
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "image/svg+xml", "text/plain", "text/csv"]
+    COMPRESS_ALGORITHM = ["zstd", "br", "gzip", "deflate"]
+    COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip", "deflate"]
+    COMPRESS_MIN_SIZE = 500
 
 
 def database_url(raw: str) -> str:
