@@ -258,24 +258,96 @@ class _CellCache(dict):
 
 def entry_batches(batches: Iterable[Sequence[Sequence]], labels: Mapping[int, str],
                   users: Mapping[int, str], include_deleted: bool = False) -> Iterator[str]:
-    """CSV text for each batch of entry rows (EntryRow order), without the header."""
+    """CSV text for each batch of entry rows (EntryRow order), without the header.
+
+    Each placeholder of the f-string costs about as much as the work in it, so values that
+    repeat are looked up as whole runs of cells: colour and feels in one, swelling to rescue
+    medication in another, temperatures by value. Times given as text (SQLite's, or
+    PostgreSQL's in UTC) are sliced, not parsed: the local time shifts the hour and minute
+    through a table per offset (`_LocalClocks`), and only a reading whose local date is not
+    its UTC date goes through `iso_time`. An entry never edited has updated_at == created_at,
+    written once. `entry_cells` is the reference; a test compares the two on arbitrary rows.
+    """
     codes = _CellCache(_CODE_CELLS)
+    pairs = _CellRuns(codes)    # (colour, feels) -> 'blue_purple,colder'
+    runs = _CellRuns(codes)     # (swelling, sweating, side_effects, rescue) -> 'mild,,,yes'
+    temps = _TempCells()
     label_cells = {k: text(v) for k, v in labels.items()}
     user_cells = _UserCells(users)
+    clocks = _LocalClocks()
+    suffixes = _OffsetSuffixes()
     yn = YES_NO
     iso = iso_time
     for rows in batches:
         out = [
-            f"{text(i)},{label_cells[p]},{iso(ob, off)},{pain},"
-            f"{'' if tt is None else f'{tt:.1f}'},{'' if to is None else f'{to:.1f}'},"
-            f"{codes[col]},{codes[fe]},{'' if wpf is None else wpf},{'' if wm is None else wm},"
-            f"{codes[sw]},{codes[swe]},{codes[se]},{yn[rm]},{text(notes) if notes else ''},"
-            f"{user_cells[eb]},{iso(ca)},{iso(ua)},{yn[dnw]}"
-            f"{f',{iso(de)}' if include_deleted else ''}\r\n"
+            f"{text(i)},{label_cells[p]},"
+            f"""{f'{ob[:10]}{local}{ob[16:19]}{suffixes[off]}'
+                 if ob.__class__ is str and len(ob) >= 19
+                 and (local := clocks[off].get(ob[11:16])) else iso(ob, off)},"""
+            f"{pain},{temps[tt]},{temps[to]},{pairs[col, fe]},"
+            f"{'' if wpf is None else wpf},{'' if wm is None else wm},"
+            f"{runs[sw, swe, se, rm]},{text(notes) if notes else ''},{user_cells[eb]},"
+            f"""{(created := f'{ca[:10]}T{ca[11:19]}+00:00'
+                  if ca.__class__ is str and len(ca) >= 19 else iso(ca))},"""
+            f"""{created if ua == ca else f'{ua[:10]}T{ua[11:19]}+00:00'
+                 if ua.__class__ is str and len(ua) >= 19 else iso(ua)},"""
+            f"{yn[dnw]}{f',{iso(de)}' if include_deleted else ''}\r\n"
             for (i, p, ob, off, pain, tt, to, col, fe, wpf, wm, sw, swe, se, rm, notes, eb, ca,
                  ua, dnw, de) in rows
         ]
         yield "".join(out)
+
+
+class _CellRuns(dict):
+    """Several code cells in a row, keyed by their values: one lookup for the run. The last
+    value of a run of four is a yes/no (rescue medication)."""
+
+    def __init__(self, codes: _CellCache):
+        super().__init__()
+        self.codes = codes
+
+    def __missing__(self, values: tuple):
+        if len(values) == 4:
+            cells = [*(self.codes[v] for v in values[:3]), YES_NO[values[3]]]
+        else:
+            cells = [self.codes[v] for v in values]
+        run = ",".join(cells)
+        if len(self) < 4096:
+            self[values] = run
+        return run
+
+
+class _TempCells(dict):
+    """Temperature cells by value (readings repeat: 31.2 °C is typed again and again)."""
+
+    def __init__(self):
+        super().__init__({None: ""})
+
+    def __missing__(self, value: float | None) -> str:
+        cell = one_decimal(value)
+        # 0.0 == -0.0 as keys, but not as cells; no skin temperature is 0 anyway.
+        if value and len(self) < 4096:
+            self[value] = cell
+        return cell
+
+
+class _LocalClocks(dict):
+    """Per UTC offset (minutes): 'HH:MM' in UTC -> 'THH:MM' local on the same date, or None
+    when the local time falls on the day before or after (then `iso_time` works it out)."""
+
+    def __missing__(self, minutes: int) -> dict[str, str | None]:
+        self[minutes] = table = {}
+        for utc in range(24 * 60):
+            at = utc + minutes
+            table[f"{utc // 60:02d}:{utc % 60:02d}"] = (
+                f"T{at // 60:02d}:{at % 60:02d}" if 0 <= at < 24 * 60 else None)
+        return table
+
+
+class _OffsetSuffixes(dict):
+    def __missing__(self, minutes: int) -> str:
+        self[minutes] = suffix = _offset(minutes)[1]
+        return suffix
 
 
 class _UserCells(dict):
