@@ -82,8 +82,8 @@ class Server:
         self.proc = start_gunicorn(self.env, self.log)
         wait_until_serving(self.port, self.proc)
 
-    def narrow(self, tmp: Path) -> "Narrow":
-        return Narrow(self, tmp)
+    def other_host(self, tmp: Path) -> "OtherHost":
+        return OtherHost(self, tmp)
 
     def browser(self, address: str) -> "Browser":
         return Browser(self.port, address)
@@ -110,31 +110,18 @@ class Server:
             client.delete(key)
 
 
-class Narrow:
-    """A second gunicorn on the same database and counters whose two workers take one
-    connection each, so a test can choose which worker answers: while a half-sent request
-    holds one worker, the other answers everything."""
+class OtherHost:
+    """A second gunicorn (another host, say) on the same database and Redis counters."""
 
     def __init__(self, server: Server, tmp: Path):
         self.port = _free_port()
-        self.log = tmp / "narrow.log"
-        env = {**server.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_THREADS": "1"}
-        self.proc = start_gunicorn(env, self.log, "--worker-connections", "1")
+        self.log = tmp / "other.log"
+        env = {**server.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        self.proc = start_gunicorn(env, self.log)
         wait_until_serving(self.port, self.proc)
-        self.held: socket.socket | None = None
 
     def browser(self, address: str) -> "Browser":
         return Browser(self.port, address)
-
-    def hold_a_worker(self) -> None:
-        """Occupy a free worker with a request that never ends, then free the one held
-        before: with two workers the one that answers alternates at each call."""
-        held = socket.create_connection(("127.0.0.1", self.port))
-        held.sendall(f"POST /held HTTP/1.1\r\nHost: {HOST}\r\n"
-                     "Content-Length: 100\r\n\r\nx".encode())
-        if self.held is not None:
-            self.held.close()
-        self.held = held
 
     def pid_of(self, pattern: str, nth: int) -> str:
         """The worker that answered the nth request matching `pattern` (logged just after
@@ -148,8 +135,6 @@ class Narrow:
         raise AssertionError(f"request {nth} matching {pattern} was never logged")
 
     def close(self):
-        if self.held is not None:
-            self.held.close()
         stop(self.proc)
 
 
