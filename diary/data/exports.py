@@ -330,7 +330,7 @@ SUMMARY_PATIENTS = 50  # patients per batch: ~37,000 entries for a year of diary
 def _summary_entries(dialect) -> tuple:
     """The columns `records.entry_records` unpacks, after the patient id, as the driver gives
     them: no SQLAlchemy type processing (it costs more than the read). The time comes as text
-    in UTC (SQLite's own; PostgreSQL's in the read's UTC zone), made aware by `_aware_utc`."""
+    in UTC (SQLite's own; PostgreSQL's in the read's UTC zone), parsed by `_from_iso`."""
     raw = sa.types.NullType()
     return (Entry.patient_id, *(
         sa.cast(c, sa.Text) if c is Entry.observed_at and dialect.name == "postgresql"
@@ -412,10 +412,17 @@ def _summary_batch(patient_ids: Sequence[int], dates: DateRange):
         result = conn.exec_driver_sql(sql, params)
         rows = result.cursor.fetchall()
         result.close()
-        aware = _aware_utc(conn.dialect)
+        # Aware UTC, as UTCDateTime gives it: SQLAlchemy's text on SQLite has no offset.
+        utc = "+00:00" if conn.dialect.name == "sqlite" else ""
     by_patient: dict[int, list] = {}
-    for patient_id, i, t, *rest in rows:
-        by_patient.setdefault(patient_id, []).append((i, aware(t), *rest))
+    last = diary = None
+    for r in rows:  # (patient, id, time, ...): a patient's rows mostly come together
+        if r[0] != last:
+            last = r[0]
+            diary = by_patient.get(last)
+            if diary is None:
+                diary = by_patient[last] = []
+        diary.append((r[1], _from_iso(r[2] + utc), *r[3:]))
     del rows
     diaries = {p: records.entry_records(e) for p, e in by_patient.items()}
     del by_patient
@@ -423,14 +430,6 @@ def _summary_batch(patient_ids: Sequence[int], dates: DateRange):
         if patient_id in blocks:
             yield (patient_id, diaries.pop(patient_id, []), blocks[patient_id],
                    zones[patient_id], offsets)
-
-
-def _aware_utc(dialect):
-    """The driver's value of a UTCDateTime column, as UTCDateTime.process_result_value gives
-    it: aware, in UTC."""
-    if dialect.name == "sqlite":  # SQLAlchemy's text for a UTC time, 'YYYY-MM-DD HH:MM:SS.ffffff'
-        return lambda text: _from_iso(text + "+00:00")
-    return _from_iso  # PostgreSQL's ISO text in UTC: '2025-06-15 09:30:00.5+00
 
 
 _from_iso = datetime.fromisoformat
