@@ -35,12 +35,12 @@ class Clock:
         return self.now or datetime.now(UTC)
 
 
-def _private_pg_database():
+def private_pg_database(kind: str = "run"):
     """A database of this test run's own, beside the given one, so runs never collide."""
     from diary.web.config import database_url
 
     base = sa.make_url(database_url(PG_URL))
-    name = f"{base.database}_run{os.getpid()}"
+    name = f"{base.database}_{kind}{os.getpid()}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
@@ -52,7 +52,7 @@ def _private_pg_database():
 def template_db(tmp_path_factory):
     """Migrate once per run; each test then starts from a copy (SQLite) or a clean slate."""
     if PG_URL:
-        admin, name, url = _private_pg_database()
+        admin, name, url = private_pg_database()
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
             upgrade()

@@ -19,11 +19,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-import sqlalchemy as sa
 
 from diary.data.db import db
 from diary.web import create_app
-from tests.conftest import BASE_CONFIG, PG_URL, World, input_value
+from tests.conftest import BASE_CONFIG, PG_URL, World, input_value, private_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "diary.test"
@@ -42,20 +41,13 @@ def _database(tmp: Path):
     """A database of this run's own: (url, cleanup)."""
     if not PG_URL:
         return f"sqlite:///{tmp / 'diary.sqlite'}", lambda: None
-    from diary.web.config import database_url
-
-    base = sa.make_url(database_url(PG_URL))
-    name = f"{base.database}_deploy{os.getpid()}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin, name, url = private_pg_database("deploy")
 
     def drop():
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False), drop
+    return url, drop
 
 
 class Server:

@@ -3,6 +3,7 @@
 import json
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -138,3 +139,20 @@ def every_table(app) -> dict:
     with app.app_context():
         return {t.name: db.session.execute(sa.select(t).order_by(*t.primary_key.columns)).all()
                 for t in db.metadata.sorted_tables}
+
+
+@contextmanager
+def counting_queries(app):
+    """The SQL statements sent while the block runs, as a list."""
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

@@ -5,7 +5,6 @@ run the analysis at most once."""
 
 import html as htmllib
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -18,26 +17,10 @@ from diary.data.db import db
 from diary.data.models import AuditEvent, Block, Entry, Patient
 from diary.web.views.clinic import ENTRY_PAGE
 from tests.conftest import sign_in
-from tests.web.helpers import NOW, new_entry_data
+from tests.web.helpers import NOW, counting_queries, new_entry_data
 
 pytestmark = pytest.mark.usefixtures("fixed_now")  # a still clock: no last-seen writes
 QUERY_LIMIT = 20
-
-
-@contextmanager
-def counting_queries(app):
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def queries(app, client, url, method="GET", data=None) -> int:

@@ -3,7 +3,6 @@ query string, only the clinician's own patients, and a fixed number of queries."
 
 import html as htmllib
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from diary.data.db import db
 from diary.data.models import Block, Entry, Patient
 from tests.conftest import sign_in
-from tests.web.helpers import NOW, add_entry
+from tests.web.helpers import NOW, add_entry, counting_queries
 
 pytestmark = pytest.mark.usefixtures("fixed_now")
 
@@ -292,22 +291,6 @@ def test_patients_cannot_see_the_list(app, clinic):
 
 
 # --------------------------------------------------------------------------- efficiency
-
-@contextmanager
-def counting_queries(app):
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-
 
 def _more_patients(app, world, n, start):
     for i in range(start, start + n):
