@@ -14,7 +14,6 @@ with DIARY_WRITE_EXPORT_GOLDEN=1 and review the diff.
 import os
 import random
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +30,7 @@ from diary.data.exports import DateRange
 from diary.data.models import Block, ClinicSettings, Entry, Patient
 from diary.interchange import csv_export as export
 from tests.conftest import PG_URL, post_form
-from tests.web.helpers import NOW
+from tests.web.helpers import NOW, counting_queries
 
 pytestmark = pytest.mark.usefixtures("fixed_now")
 
@@ -265,27 +264,13 @@ def clinic(app, world):
     return clinician
 
 
-@contextmanager
-def counted_queries():
-    seen = []
-
-    def count(conn, cursor, statement, *_args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-
-
 def summary_export(app, patient_ids, dates=exports.ALL_DATES) -> tuple[bytes, list[str]]:
     """The block-summary file of these patients, and the SQL it issued (the export alone)."""
     with app.test_request_context(method="POST"):
         patients = list(db.session.scalars(
             sa.select(Patient).where(Patient.id.in_(patient_ids)).order_by(Patient.id)))
         job = exports.prepare("block-summary", patients, patients[0].clinician_id, dates=dates)
-        with counted_queries() as queries:
+        with counting_queries(app) as queries:
             body = b"".join(exports.chunks(job, NOW))
     return body, queries
 
