@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
 from diary.clinical.analysis import STATUS_LABELS
-from diary.clinical.summary import PENDING, STATUS_PRIORITY, rank
+from diary.clinical.summary import PENDING, rank
 
 URGENT = frozenset({"awaiting_block_day_readings", "repeat_due"})
 
@@ -25,8 +25,6 @@ MAX_PAGE = 10_000
 
 VERDICT_LABELS = {"positive": "Positive", "partial": "Partial", "negative": "Negative",
                   "uninterpretable": "Uninterpretable", PENDING: "Pending: window still open"}
-
-__all__ = ["STATUS_PRIORITY", "rank"]
 
 
 class ListedPatient(Protocol):

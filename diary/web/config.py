@@ -105,8 +105,7 @@ def _listed(value) -> list[str] | None:
 
 def check_production(cfg) -> None:
     """Refuse to start a production app that would break a promise of docs/security.md."""
-    cfg["TRUSTED_HOSTS"] = _listed(cfg.get("TRUSTED_HOSTS"))
-    if not cfg["TRUSTED_HOSTS"]:
+    if not cfg["TRUSTED_HOSTS"]:  # already a list: load() reads it first
         raise RuntimeError(
             "DIARY_TRUSTED_HOSTS must name the host names the app answers to in production "
             "(e.g. DIARY_TRUSTED_HOSTS=diary.clinic.example): a forged Host header is refused.")
