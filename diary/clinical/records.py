@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from diary.clinical import vocab
 
@@ -26,6 +26,10 @@ class EntryRecord:
     did_not_walk: bool = False
     side_effects: frozenset[str] = frozenset()   # vocab.SIDE_EFFECTS codes
     rescue_medication: bool = False
+    touch_pain: str | None = None    # vocab.TOUCH_PAIN code (§8)
+    night_rest_pain: bool | None = None   # None: not asked or not answered (§7)
+    wound: str | None = None         # vocab.WOUND code (§7)
+    pgic: str | None = None          # vocab.PGIC code (§8)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,15 @@ class BlockRecord:
     somatic_spread: bool = False
     confirmed_other_means: bool = False
     long_acting: bool = False        # long-acting agent: schedule asks hourly to 8 h, not 6 h
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    """A clinic visit (§7): the Fontaine stage the clinician recorded on that local date."""
+    id: int
+    visited_on: date
+    fontaine: str | None = None      # vocab.FONTAINE code
+    note: str = ""
 
 
 def require_aware(dt: datetime, what: str) -> None:

@@ -59,3 +59,42 @@ CLINIC_TEMP_MINUTES = (0, 5, 10, 15, 20, 30)
 VERDICTS = ("positive", "partial", "negative", "uninterpretable")
 
 TECHNICAL_SUCCESS = ("confirmed", "equivocal", "not_confirmed", "overridden", "unknown")
+
+# §8: allodynia, on every entry (optional). Ordered mildest first.
+TOUCH_PAIN = {"none": "None", "mild": "Mild", "marked": "Marked"}
+
+# §7: wound or ulcer on the treated foot, after neurolysis / RF for limb ischaemia.
+WOUND = {
+    "none": "No wound",
+    "healing": "Healing",
+    "unchanged": "Unchanged",
+    "worse": "Worse",
+    "new": "A new wound",
+}
+# A wound answer the vascular team must hear about at once (§7 flags).
+URGENT_WOUNDS = frozenset({"worse", "new"})
+
+# §8: Patient Global Impression of Change, best first; PGIC_SCORE: +3 very much better .. -3.
+PGIC = {
+    "very_much_better": "Very much better",
+    "much_better": "Much better",
+    "a_little_better": "A little better",
+    "no_change": "No change",
+    "a_little_worse": "A little worse",
+    "much_worse": "Much worse",
+    "very_much_worse": "Very much worse",
+}
+PGIC_SCORE = {code: 3 - i for i, code in enumerate(PGIC)}
+
+# The blocks followed up as a treatment for limb ischaemia (§7), not judged as a test.
+NEUROLYTIC_KINDS = frozenset({"neurolysis", "radiofrequency"})
+
+# §7: Fontaine stage of peripheral arterial disease, recorded by the clinic at a visit.
+FONTAINE = {
+    "i": "I — no symptoms",
+    "iia": "IIa — claudication after more than 200 m",
+    "iib": "IIb — claudication before 200 m",
+    "iii": "III — rest pain",
+    "iv": "IV — ulcer or gangrene",
+}
+FONTAINE_RANK = {code: i for i, code in enumerate(FONTAINE)}

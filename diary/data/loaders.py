@@ -9,16 +9,17 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from diary.clinical import schedule
-from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.records import BlockRecord, EntryRecord, VisitRecord
 from diary.clinical.settings import Settings
 from diary.data.db import db
-from diary.data.models import Block, Entry, Patient
+from diary.data.models import Block, ClinicVisit, Entry, Patient
 
 # Only the columns the analysis reads: a year of diary loads without building ORM objects.
 # `entry_records` unpacks rows in this order.
 _ENTRY_COLUMNS = (Entry.id, Entry.observed_at, Entry.pain, Entry.temp_treated_c,
                   Entry.temp_other_c, Entry.colour, Entry.walk_pain_free_min, Entry.walk_max_min,
-                  Entry.did_not_walk, Entry.side_effects, Entry.rescue_medication)
+                  Entry.did_not_walk, Entry.side_effects, Entry.rescue_medication,
+                  Entry.touch_pain, Entry.night_rest_pain, Entry.wound, Entry.pgic)
 
 
 def entry_record(entry) -> EntryRecord:
@@ -29,7 +30,8 @@ def entry_record(entry) -> EntryRecord:
         colour=entry.colour, walk_pain_free_min=entry.walk_pain_free_min,
         walk_max_min=entry.walk_max_min, did_not_walk=bool(entry.did_not_walk),
         side_effects=frozenset(c for c in (entry.side_effects or "").split(";") if c),
-        rescue_medication=bool(entry.rescue_medication))
+        rescue_medication=bool(entry.rescue_medication), touch_pain=entry.touch_pain,
+        night_rest_pain=entry.night_rest_pain, wound=entry.wound, pgic=entry.pgic)
 
 
 def entry_records(rows: Iterable[tuple]) -> list[EntryRecord]:
@@ -38,7 +40,7 @@ def entry_records(rows: Iterable[tuple]) -> list[EntryRecord]:
     effects: dict[str | None, frozenset[str]] = {}
     out = []
     for (id_, observed_at, pain, treated, other, colour, pain_free, walk_max, did_not_walk,
-         side_effects, rescue) in rows:
+         side_effects, rescue, touch_pain, night_rest_pain, wound, pgic) in rows:
         codes = effects.get(side_effects)
         if codes is None:
             codes = effects[side_effects] = frozenset(
@@ -47,7 +49,8 @@ def entry_records(rows: Iterable[tuple]) -> list[EntryRecord]:
             id=id_, observed_at=observed_at, pain=pain, temp_treated_c=treated,
             temp_other_c=other, colour=colour, walk_pain_free_min=pain_free,
             walk_max_min=walk_max, did_not_walk=bool(did_not_walk), side_effects=codes,
-            rescue_medication=bool(rescue)))
+            rescue_medication=bool(rescue), touch_pain=touch_pain,
+            night_rest_pain=night_rest_pain, wound=wound, pgic=pgic))
     return out
 
 
@@ -119,3 +122,12 @@ def load_prompt_records(patient: Patient, now: datetime, settings: Settings | No
                Entry.observed_at >= since)
         .order_by(Entry.observed_at, Entry.id))
     return entry_records(entries), blocks
+
+
+def load_visit_records(patient: Patient) -> list[VisitRecord]:
+    """The patient's clinic visits that are not deleted, oldest first."""
+    return [VisitRecord(id=v.id, visited_on=v.visited_on, fontaine=v.fontaine, note=v.note)
+            for v in db.session.scalars(
+                sa.select(ClinicVisit)
+                .where(ClinicVisit.patient_id == patient.id, ClinicVisit.deleted_at.is_(None))
+                .order_by(ClinicVisit.visited_on, ClinicVisit.id))]

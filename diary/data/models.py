@@ -181,6 +181,10 @@ class Entry(db.Model):
     sweating: Mapped[str | None] = mapped_column(sa.String(8))
     side_effects: Mapped[str] = mapped_column(sa.String(200), default="")  # codes joined by ;
     rescue_medication: Mapped[bool] = mapped_column(default=False)
+    touch_pain: Mapped[str | None] = mapped_column(sa.String(8))
+    night_rest_pain: Mapped[bool | None]
+    wound: Mapped[str | None] = mapped_column(sa.String(12))
+    pgic: Mapped[str | None] = mapped_column(sa.String(20))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     entered_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -245,6 +249,23 @@ class Block(db.Model):
             if value is not None:
                 out[minute] = value
         return out
+
+
+class ClinicVisit(db.Model):
+    """A clinic visit of a patient with limb ischaemia (docs/clinical.md §7): the Fontaine
+    stage the clinician saw. Never hard-deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    visited_on: Mapped[date]
+    fontaine: Mapped[str | None] = mapped_column(sa.String(4))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
 
 
 class ClinicSettings(db.Model):
