@@ -89,12 +89,15 @@ POSTGRES = Dialect("postgresql", uuid="gen_random_uuid()::text")
 ENTRY_INSERT = """INSERT INTO entry (id, patient_id, observed_at, utc_offset_min, pain,
     temp_treated_c, temp_other_c, colour, feels, walk_pain_free_min, walk_max_min,
     did_not_walk, swelling, sweating, side_effects, rescue_medication, notes, entered_by,
-    created_at, updated_at)"""
+    created_at, updated_at{})"""
+# The follow-up answers (migration 0008) are nullable: the summary clinics' diaries leave them
+# out (NULL, not answered); the entries clinics vary them like every other column.
+FOLLOW_UP = ", touch_pain, night_rest_pain, wound, pgic"
 
 
 def entries_sql(d: Dialect) -> str:
     """`:count` entries spread over `:patients` patients, every column varied."""
-    return f"""{d.prefix()} {ENTRY_INSERT}
+    return f"""{d.prefix()} {ENTRY_INSERT.format(FOLLOW_UP)}
 SELECT
     {d.uuid},
     :first_patient + i % :patients,
@@ -116,7 +119,11 @@ SELECT
          WHEN i % 97 = 0 THEN '-2 points after "the jab"' ELSE '' END,
     :clinician,
     {d.time("1420070520 + (i / :patients) * 21600")},
-    {d.time("1420070520 + (i / :patients) * 21600")}
+    {d.time("1420070520 + (i / :patients) * 21600")},
+    CASE i % 4 WHEN 0 THEN 'none' WHEN 1 THEN 'mild' WHEN 2 THEN 'marked' ELSE NULL END,
+    CASE i % 7 WHEN 0 THEN TRUE WHEN 1 THEN FALSE ELSE NULL END,
+    CASE i % 7 WHEN 0 THEN 'healing' WHEN 1 THEN 'unchanged' WHEN 2 THEN 'none' ELSE NULL END,
+    CASE i % 28 WHEN 0 THEN 'much_better' WHEN 14 THEN 'no_change' ELSE NULL END
 FROM {d.numbers()}"""  # noqa: S608 - our own SQL
 
 
@@ -130,7 +137,7 @@ _BST = "CASE WHEN {day} BETWEEN 88 AND 300 THEN 60 ELSE 0 END"  # London's offse
 def year_sql(d: Dialect) -> str:
     """A year of readings for each of `:patients` patients: 7-9 am and 7-9 pm, pain 6-8,
     relieved to 2-4 for days 1-12 after each block."""
-    return f"""{d.prefix()} {ENTRY_INSERT}
+    return f"""{d.prefix()} {ENTRY_INSERT.format("")}
 SELECT {d.uuid}, :first_patient + p,
     {d.time(f"{YEAR_START} + (i % {READINGS}) * 43200 + 25200 + (i % 7200) * 7919 % 7200")},
     {_BST.format(day="d")},
@@ -166,7 +173,7 @@ FROM {d.numbers("j")} WHERE {_HAS_BLOCK}"""  # noqa: S608 - our own SQL
 def window_sql(d: Dialect) -> str:
     """Four readings on each block day, 1-5 h after it (the verdict's window)."""
     hours = " ".join(f"WHEN {n} THEN {h}" for n, h in enumerate(WINDOW_HOURS))
-    return f"""{d.prefix()} {ENTRY_INSERT}
+    return f"""{d.prefix()} {ENTRY_INSERT.format("")}
 SELECT {d.uuid}, :first_patient + j / 4,
     {d.time(f"{YEAR_START} + {_BLOCK_DAY} * 86400 + 32400 + h * 3600")},
     {_BST.format(day=_BLOCK_DAY)}, 2 + h % 2, 31.5, 28.6, 'red_flushed', 'warmer', NULL, NULL,

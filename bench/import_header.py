@@ -57,7 +57,9 @@ def normal_file(rows: int = 1000) -> bytes:
             sweating=None, side_effects="back_soreness;bruising" if i % 11 == 0 else "",
             rescue_medication=i % 13 == 0, notes="Walked to the shop, then sat down." if i % 20
             == 0 else "", entered_by=1, created_at=NOW, updated_at=NOW, did_not_walk=False,
-            deleted_at=None)
+            deleted_at=None, touch_pain=("none", "mild", "marked", None)[i % 4],
+            night_rest_pain=(True, False, None, None, None, None, None)[i % 7],
+            wound="healing" if i % 7 == 0 else None, pgic="much_better" if i % 28 == 0 else None)
         out.append(export.line(export.entry_cells(row, {1: "R-1"}, {1: "pat"})))
     return "".join(out).encode("utf-8-sig")
 

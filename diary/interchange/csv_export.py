@@ -1,9 +1,10 @@
 """CSV exports: lines from plain rows, for spreadsheets, pandas and the medical record.
 
 Plain Python. The column names and their order are a contract (docs/export.md): new columns
-only ever go at the end. Every cell function returns the cell as it goes into the file, already
-quoted where CSV needs it (RFC 4180, CRLF line ends) and neutralised where a spreadsheet would
-run it as a formula: a text cell starting with = + - @ tab or CR gets a leading apostrophe.
+only ever go at the end (before the optional deleted_at, which stays last). Every cell
+function returns the cell as it goes into the file, already quoted where CSV needs it
+(RFC 4180, CRLF line ends) and neutralised where a spreadsheet would run it as a formula: a
+text cell starting with = + - @ tab or CR gets a leading apostrophe.
 Numbers are written as numbers (a negative relief is not text). `restore_text` undoes the
 apostrophe on import, so export -> import -> export gives back the same cells.
 
@@ -30,6 +31,8 @@ ENTRY_COLUMNS = (
     "side_effects", "rescue_medication", "notes", "entered_by", "created_at", "updated_at",
     # added after the first contract:
     "did_not_walk",
+    # added with migration 0008 (docs/clinical.md §7, §8):
+    "touch_pain", "night_rest_pain", "wound", "pgic",
 )
 BLOCK_COLUMNS = (
     "block_id", "patient_record", "performed_at", "side", "kind", "level", "agent", "volume_ml",
@@ -56,6 +59,7 @@ ENTRY_CONTENT_COLUMNS = (
     "observed_at", "pain", "temp_treated_c", "temp_other_c", "colour", "feels",
     "walk_pain_free_min", "walk_max_min", "swelling", "sweating", "side_effects",
     "rescue_medication", "notes", "did_not_walk",
+    "touch_pain", "night_rest_pain", "wound", "pgic",
 )
 BLOCK_CONTENT_COLUMNS = (
     "performed_at", "side", "kind", "level", "agent", "volume_ml", "pre_pain",
@@ -70,7 +74,9 @@ class EntryRow(NamedTuple):
     """One entry as the database layer selects it (plain values, in this order).
 
     Times are UTC: aware datetimes, naive ones, or SQLite's text for them
-    ('YYYY-MM-DD HH:MM:SS[.ffffff]'); booleans may be 0/1.
+    ('YYYY-MM-DD HH:MM:SS[.ffffff]'); booleans may be 0/1. The follow-up answers of migration
+    0008 come last, after deleted_at, and default to None (not answered), as on every entry
+    saved before them.
     """
 
     id: str
@@ -94,6 +100,10 @@ class EntryRow(NamedTuple):
     updated_at: object
     did_not_walk: bool
     deleted_at: object
+    touch_pain: str | None = None        # vocab.TOUCH_PAIN code
+    night_rest_pain: bool | None = None  # None: not answered (a cell of its own, not "no")
+    wound: str | None = None             # vocab.WOUND code
+    pgic: str | None = None              # vocab.PGIC code
 
 
 class BlockRow(NamedTuple):
@@ -235,6 +245,7 @@ def entry_cells(r: EntryRow, labels: Mapping[int, str], users: Mapping[int, str]
         text(r.swelling), text(r.sweating), text(r.side_effects), yes_no(r.rescue_medication),
         text(r.notes), text(users.get(r.entered_by, str(r.entered_by))),
         iso_time(r.created_at), iso_time(r.updated_at), yes_no(r.did_not_walk),
+        text(r.touch_pain), yes_no(r.night_rest_pain), text(r.wound), text(r.pgic),
     ]
     if include_deleted:
         cells.append(iso_time(r.deleted_at))
@@ -242,7 +253,8 @@ def entry_cells(r: EntryRow, labels: Mapping[int, str], users: Mapping[int, str]
 
 
 _CODE_CELLS = {None: "", "": ""}
-for _codes in (vocab.COLOURS, vocab.FEELS, vocab.SWELLING, vocab.SWEATING, vocab.SIDE_EFFECTS):
+for _codes in (vocab.COLOURS, vocab.FEELS, vocab.SWELLING, vocab.SWEATING, vocab.SIDE_EFFECTS,
+               vocab.TOUCH_PAIN, vocab.WOUND, vocab.PGIC):
     _CODE_CELLS.update({c: c for c in _codes})
 
 
@@ -262,21 +274,25 @@ def entry_batches(batches: Iterable[Sequence[Sequence]], labels: Mapping[int, st
 
     Each placeholder of the f-string costs about as much as the work in it, so values that
     repeat are looked up as whole runs of cells: colour and feels in one, swelling to rescue
-    medication in another, temperatures by value. Times given as text (SQLite's, or
-    PostgreSQL's in UTC) are sliced, not parsed: the local time shifts the hour and minute
-    through a table per offset (`_LocalClocks`), and only a reading whose local date is not
-    its UTC date goes through `iso_time`. An entry never edited has updated_at == created_at,
-    written once. `entry_cells` is the reference; a test compares the two on arbitrary rows.
+    medication in another, did_not_walk and the four follow-up answers (touch pain to PGIC) in
+    a third (so those four cost no placeholder of their own), temperatures by value. Times
+    given as text (SQLite's, or PostgreSQL's in UTC) are sliced, not parsed: the local time
+    shifts the hour and minute through a table per offset (`_LocalClocks`), and only a reading
+    whose local date is not its UTC date goes through `iso_time`. An entry never edited has
+    updated_at == created_at, written once. `entry_cells` is the reference; a test compares the
+    two on arbitrary rows.
     """
     codes = _CellCache(_CODE_CELLS)
     pairs = _CellRuns(codes)    # (colour, feels) -> 'blue_purple,colder'
-    runs = _CellRuns(codes)     # (swelling, sweating, side_effects, rescue) -> 'mild,,,yes'
+    # (swelling, sweating, side_effects, rescue) -> 'mild,,,yes'
+    runs = _CellRuns(codes, flags=(3,))
+    # (did_not_walk, touch_pain, night_rest_pain, wound, pgic) -> 'no,mild,,healing,'
+    tails = _CellRuns(codes, flags=(0, 2))
     temps = _TempCells()
     label_cells = {k: text(v) for k, v in labels.items()}
     user_cells = _UserCells(users)
     clocks = _LocalClocks()
     suffixes = _OffsetSuffixes()
-    yn = YES_NO
     iso = iso_time
     for rows in batches:
         out = [
@@ -291,27 +307,26 @@ def entry_batches(batches: Iterable[Sequence[Sequence]], labels: Mapping[int, st
                   if ca.__class__ is str and len(ca) >= 19 else iso(ca))},"""
             f"""{created if ua == ca else f'{ua[:10]}T{ua[11:19]}+00:00'
                  if ua.__class__ is str and len(ua) >= 19 else iso(ua)},"""
-            f"{yn[dnw]}{f',{iso(de)}' if include_deleted else ''}\r\n"
+            f"{tails[dnw, tp, nrp, wo, pg]}{f',{iso(de)}' if include_deleted else ''}\r\n"
             for (i, p, ob, off, pain, tt, to, col, fe, wpf, wm, sw, swe, se, rm, notes, eb, ca,
-                 ua, dnw, de) in rows
+                 ua, dnw, de, tp, nrp, wo, pg) in rows
         ]
         yield "".join(out)
 
 
 class _CellRuns(dict):
-    """Several code cells in a row, keyed by their values: one lookup for the run. The last
-    value of a run of four is a yes/no (rescue medication)."""
+    """Several cells in a row, keyed by their values: one lookup for the run. The values at
+    the positions in `flags` are yes/no cells (None, not answered, an empty cell, as
+    `yes_no`), the others code cells."""
 
-    def __init__(self, codes: _CellCache):
+    def __init__(self, codes: _CellCache, flags: Iterable[int] = ()):
         super().__init__()
         self.codes = codes
+        self.flags = frozenset(flags)
 
     def __missing__(self, values: tuple):
-        if len(values) == 4:
-            cells = [*(self.codes[v] for v in values[:3]), YES_NO[values[3]]]
-        else:
-            cells = [self.codes[v] for v in values]
-        run = ",".join(cells)
+        flags, codes = self.flags, self.codes
+        run = ",".join(yes_no(v) if n in flags else codes[v] for n, v in enumerate(values))
         if len(self) < 4096:
             self[values] = run
         return run

@@ -11,7 +11,11 @@ Choices (documented for users in docs/export.md):
   the time is read in the patient's time zone, as the forms do.
 - Temperatures are °C: a value that looks like °F is refused, as on the form; a reading the
   form would ask to confirm (cold or very warm) is taken, with a warning.
-- Blank ids are allowed; blank cells are "not recorded"; blank yes/no cells are "no".
+- Blank ids are allowed; blank cells are "not recorded"; blank yes/no cells are "no",
+  except night_rest_pain, a question the patient may leave unanswered: blank is "not
+  answered" (None), kept apart from "no".
+- The follow-up answers of migration 0008 (touch_pain, night_rest_pain, wound, pgic) are
+  optional columns: a file made before them imports as before, with those values empty.
 - Rows with a `deleted_at` are not imported (a warning says how many).
 - `patient_record`, `entered_by`, `recorded_by`, `created_at`, `updated_at` and `block_id`
   are read but not imported: the rows belong to the patient imported into and are entered by
@@ -40,12 +44,13 @@ from diary.clinical.localtime import offset_minutes, resolve
 from diary.interchange import csv_export as export
 
 # Caps on one imported file (docs/export.md, docs/security.md). The real exports are far
-# inside them: entries have 19 columns (20 with deleted_at), blocks 37 (38), and no cell
+# inside them: entries have 23 columns (24 with deleted_at), blocks 37 (38), and no cell
 # longer than a 1,000-character note plus the apostrophe the export may add.
 MAX_FILE_BYTES = 5 * 1024 * 1024   # the web's MAX_CONTENT_LENGTH; the CLI has no other limit
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200                  # 5x the widest export; checked before any column is read
-MAX_CELLS = 2_000_000              # rows x columns: 100,000 rows of the entries export
+MAX_CELLS = 2_000_000              # rows x columns: 83,000 rows of the 24-column entries
+#                                    export; the 5 MB cap stops a real export far sooner
 MAX_FIELD_CHARS = 10_000           # 10x the longest note, so a long note gets its own message
 SHOWN_PROBLEMS = 100               # problems kept (and listed) per list; the rest are counted
 # ASCII digits only (see units): 2025-06-15T11:30, seconds and fraction optional, offset optional.
@@ -181,7 +186,7 @@ def _parse(kind: str, data: bytes | str, ctx: Context) -> Parsed:
         if not _check_header(names, known, required, out):
             return out
         seen: dict = {}
-        cells_read, rows_read = 0, 0  # the rows' cells: 100,000 x 20 of an export just fit
+        cells_read, rows_read = 0, 0  # the rows' cells: 83,000 x 24 of an export fit
         for line, cells in reader:
             cells_read += len(cells)  # every cell the reader made, blank rows and wide ones too
             if cells_read > MAX_CELLS:
@@ -445,6 +450,13 @@ class _Cells:
             self.bad(name, f"{self.shown(name)} is not yes or no.")
         return False
 
+    def answer(self, name: str) -> bool | None:
+        """A yes/no question the patient may leave unanswered: blank (or no column) is None,
+        kept apart from "no"; otherwise the spellings `yes_no` takes."""
+        if not self.raw(name):
+            return None
+        return self.yes_no(name)
+
     def free_text(self, name: str, limit: int, strip: bool = False) -> str:
         value = self.row.get(name) or ""
         value = export.restore_text(value.strip() if strip else value)
@@ -488,6 +500,11 @@ def _entry_values(c: _Cells, ctx: Context) -> tuple[dict, str | None]:
         "side_effects": c.codes("side_effects", vocab.SIDE_EFFECTS),
         "rescue_medication": c.yes_no("rescue_medication"),
         "notes": c.free_text("notes", limits.NOTES_MAX),
+        # docs/clinical.md §7, §8 (migration 0008): optional columns, blank = not answered
+        "touch_pain": c.code("touch_pain", vocab.TOUCH_PAIN),
+        "night_rest_pain": c.answer("night_rest_pain"),
+        "wound": c.code("wound", vocab.WOUND),
+        "pgic": c.code("pgic", vocab.PGIC),
     }
     return values, entry_id
 

@@ -74,6 +74,7 @@ _utc = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 
 _time = _utc.map(lambda d: d.replace(tzinfo=UTC)) | _utc.map(
     lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f"))
 _code = st.none() | st.sampled_from(sorted(vocab.COLOURS)) | _text
+_answer = st.none() | st.booleans() | st.sampled_from([0, 1])  # SQLite gives 0/1, or NULL
 
 entry_rows = st.builds(
     EntryRow, id=_text, patient_id=st.sampled_from([1, 2]), observed_at=_time,
@@ -84,7 +85,11 @@ entry_rows = st.builds(
     side_effects=st.sampled_from(["", "bruising", "back_soreness;leg_numbness"]) | _text,
     rescue_medication=st.booleans() | st.sampled_from([0, 1]), notes=_text,
     entered_by=st.sampled_from([7, 8, 9]), created_at=_time, updated_at=_time,
-    did_not_walk=st.booleans(), deleted_at=st.none() | _time)
+    did_not_walk=st.booleans(), deleted_at=st.none() | _time,
+    touch_pain=st.none() | st.sampled_from(sorted(vocab.TOUCH_PAIN)) | _text,
+    night_rest_pain=_answer,
+    wound=st.none() | st.sampled_from(sorted(vocab.WOUND)) | _text,
+    pgic=st.none() | st.sampled_from(sorted(vocab.PGIC)) | _text)
 
 
 @given(st.lists(st.lists(entry_rows, max_size=4), max_size=3), st.booleans())
@@ -97,11 +102,26 @@ def test_fast_entry_lines_equal_the_reference_cells(batches, include_deleted):
     assert fast == plain
 
 
+# The entries file's columns before migration 0008: their names and positions are a contract.
+CONTRACT_BEFORE_0008 = (
+    "entry_id", "patient_record", "observed_at", "pain", "temp_treated_c", "temp_other_c",
+    "colour", "feels", "walk_pain_free_min", "walk_max_min", "swelling", "sweating",
+    "side_effects", "rescue_medication", "notes", "entered_by", "created_at", "updated_at",
+    "did_not_walk")
+FOLLOW_UP = ("touch_pain", "night_rest_pain", "wound", "pgic")
+
+
+def test_the_follow_up_columns_are_appended_and_every_older_column_keeps_its_place():
+    assert (*CONTRACT_BEFORE_0008, *FOLLOW_UP) == export.ENTRY_COLUMNS
+    assert export.columns_for(export.ENTRY_COLUMNS, True)[-1] == "deleted_at"  # still last
+    assert set(FOLLOW_UP) <= set(export.ENTRY_CONTENT_COLUMNS)  # an import compares them
+
+
 def test_entry_cells_in_column_order():
     row = EntryRow("e1", 1, "2025-06-15 09:30:00.000000", 60, 4, 31.25, None, "blue_purple",
                    None, 0, 12, "none", None, "bruising;leg_numbness", 1, "ok", 7,
                    "2025-06-15 09:31:00.000000", "2025-06-15 09:32:00.000000", 0,
-                   "2025-06-16 00:00:00.000000")
+                   "2025-06-16 00:00:00.000000", "marked", 0, "worse", "much_better")
     cells = export.entry_cells(row, {1: "R-1"}, {7: "pat"}, include_deleted=True)
     assert dict(zip((*export.ENTRY_COLUMNS, "deleted_at"), cells, strict=True)) == {
         "entry_id": "e1", "patient_record": "R-1", "observed_at": "2025-06-15T10:30:00+01:00",
@@ -110,7 +130,56 @@ def test_entry_cells_in_column_order():
         "sweating": "", "side_effects": "bruising;leg_numbness", "rescue_medication": "yes",
         "notes": "ok", "entered_by": "pat", "created_at": "2025-06-15T09:31:00+00:00",
         "updated_at": "2025-06-15T09:32:00+00:00", "did_not_walk": "no",
-        "deleted_at": "2025-06-16T00:00:00+00:00"}
+        "touch_pain": "marked", "night_rest_pain": "no", "wound": "worse",
+        "pgic": "much_better", "deleted_at": "2025-06-16T00:00:00+00:00"}
+
+
+def _follow_up_cells(include_deleted=False, **answers):
+    """The four follow-up cells of one entry, from both writers (which must agree)."""
+    row = EntryRow("e1", 1, "2025-06-15 09:30:00.000000", 0, 4, None, None, None, None, None,
+                   None, None, None, "", False, "", 7, "2025-06-15 09:31:00.000000",
+                   "2025-06-15 09:31:00.000000", False, None, **answers)
+    plain = export.entry_cells(row, {1: "R-1"}, {7: "pat"}, include_deleted)
+    fast = "".join(export.entry_batches([[row]], {1: "R-1"}, {7: "pat"}, include_deleted))
+    assert fast == export.line(plain)
+    at = len(CONTRACT_BEFORE_0008)
+    return plain[at:at + 4]
+
+
+@pytest.mark.parametrize("answer, cell", [(None, ""), (False, "no"), (True, "yes"), (0, "no"),
+                                          (1, "yes")])
+def test_night_rest_pain_not_answered_is_an_empty_cell_not_no(answer, cell):
+    assert _follow_up_cells(night_rest_pain=answer) == ["", cell, "", ""]
+    assert _follow_up_cells(True, night_rest_pain=answer) == ["", cell, "", ""]
+
+
+def test_an_entry_from_before_the_follow_up_fields_has_four_empty_cells():
+    assert _follow_up_cells() == ["", "", "", ""]
+    # Not answered beside answered: the writer's cached runs keep None and False apart.
+    rows = [EntryRow("e1", 1, "2025-06-15 09:30:00.000000", 0, 4, None, None, None, None, None,
+                     None, None, None, "", False, "", 7, None, None, False, None,
+                     night_rest_pain=answer) for answer in (None, False, None, 0, True, None)]
+    fast = "".join(export.entry_batches([rows], {1: "R"}, {}))
+    assert [line.split(",")[20] for line in fast.split("\r\n")[:-1]] == [
+        "", "no", "", "no", "yes", ""]
+
+
+@pytest.mark.parametrize("field, codes", [("touch_pain", vocab.TOUCH_PAIN),
+                                          ("wound", vocab.WOUND), ("pgic", vocab.PGIC)])
+def test_follow_up_answers_are_written_as_their_codes_never_their_words(field, codes):
+    at = FOLLOW_UP.index(field)
+    for code, words in codes.items():
+        cell = _follow_up_cells(**{field: code})[at]
+        assert cell == code and (cell != words or code == words)
+
+
+@pytest.mark.parametrize("value, cell", [("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+                                         ('=cmd("a,b")', '"\'=cmd(""a,b"")"'),
+                                         ("@SUM(A1)", "'@SUM(A1)"), ("+1", "'+1")])
+def test_a_stored_follow_up_value_that_is_not_a_code_is_still_neutralised(value, cell):
+    # The forms and the import only store codes; should anything else reach the table, it is
+    # written as any text cell is.
+    assert _follow_up_cells(wound=value, pgic=value) == ["", "", cell, cell]
 
 
 def _block(**temps):

@@ -90,6 +90,68 @@ def test_walking_and_yes_no_rules_are_the_forms(cells, message):
     assert message in only_error(parsed)
 
 
+FOLLOW_UP_HEADER = "observed_at,pain,touch_pain,night_rest_pain,wound,pgic"
+
+
+def test_the_follow_up_answers_become_stored_values():
+    parsed = entries("2025-06-01T10:00,5,mild,yes,healing,much_better",
+                     "2025-06-01T11:00,5,Marked,No,NEW,very_much_worse",
+                     "2025-06-01T12:00,5,,,,", header=FOLLOW_UP_HEADER)
+    assert parsed.ok and not parsed.warnings, parsed.errors
+    assert [tuple(r.values[f] for f in ("touch_pain", "night_rest_pain", "wound", "pgic"))
+            for r in parsed.rows] == [("mild", True, "healing", "much_better"),
+                                      ("marked", False, "new", "very_much_worse"),
+                                      (None, None, None, None)]  # blank: not answered
+
+
+def test_a_file_from_before_the_follow_up_columns_imports_as_before():
+    parsed = entries("2025-06-01T10:00,5,31.0,30.0,same,,")
+    assert parsed.ok and not parsed.warnings  # no "missing column", nothing unknown
+    (row,) = parsed.rows
+    for field in ("touch_pain", "night_rest_pain", "wound", "pgic"):
+        assert row.values[field] is None, field  # NULL: not asked, never "no" or "none"
+    old_export = ",".join(c for c in export.ENTRY_COLUMNS
+                          if c not in ("touch_pain", "night_rest_pain", "wound", "pgic"))
+    parsed = importer.parse_entries(
+        f"{old_export}\r\n,R-1,2025-06-01T10:00:00+01:00,5,,,,,,,,,,no,,pat,,,no\r\n", CTX)
+    assert parsed.ok and not parsed.warnings, parsed.errors
+    assert parsed.rows[0].values["night_rest_pain"] is None
+
+
+@pytest.mark.parametrize("spelling, answer", [
+    ("yes", True), ("Y", True), ("true", True), ("1", True),
+    ("no", False), ("N", False), ("FALSE", False), ("0", False), ("", None), ("  ", None)])
+def test_night_rest_pain_takes_the_yes_no_spellings_and_blank_is_not_answered(spelling, answer):
+    parsed = entries(f"2025-06-01T10:00,5,,{spelling},,", header=FOLLOW_UP_HEADER)
+    assert parsed.ok, parsed.errors
+    assert parsed.rows[0].values["night_rest_pain"] is answer
+
+
+@pytest.mark.parametrize("cells, message", [
+    ("severe,,,", "touch_pain: 'severe' is not one of none, mild, marked."),
+    (",maybe,,", "night_rest_pain: 'maybe' is not yes or no."),
+    (",,infected,", "wound: 'infected' is not one of none, healing, unchanged, worse, new."),
+    (",,,better", "pgic: 'better' is not one of very_much_better, much_better, "
+                  "a_little_better, no_change, a_little_worse, much_worse, very_much_worse."),
+    (",,,Much better", "pgic: 'Much better' is not one of"),  # the words, not the code
+    (",,=cmd|' /C calc'!A0,", "wound: \"=cmd|' /C calc'!A0\" is not one of"),
+    (",,'=cmd,", "wound: \"'=cmd\" is not one of"),
+    ("@SUM(A1),,,", "touch_pain: '@SUM(A1)' is not one of"),
+    (",,,+much_better", "pgic: '+much_better' is not one of"),
+])
+def test_a_bad_follow_up_answer_is_refused_with_its_line(cells, message):
+    parsed = entries("2025-06-01T10:00,5,none,no,none,no_change", f"2025-06-01T11:00,5,{cells}",
+                     header=FOLLOW_UP_HEADER)
+    assert only_error(parsed).startswith(f"line 3: {message}")
+    assert not parsed.ok  # the whole file is refused: nothing of it is imported
+    # What did parse holds codes only: formula text can never reach the diary, or an export.
+    for row in parsed.rows:
+        assert row.values["touch_pain"] in (None, *vocab.TOUCH_PAIN)
+        assert row.values["night_rest_pain"] in (None, True, False)
+        assert row.values["wound"] in (None, *vocab.WOUND)
+        assert row.values["pgic"] in (None, *vocab.PGIC)
+
+
 def test_every_bad_row_is_reported_not_only_the_first():
     parsed = entries("2025-06-01T10:00,5", "2025-06-01T11:00,x", "2025-06-01T12:00,4",
                      "2025-06-01T13:00,99,60")
@@ -351,20 +413,25 @@ def test_an_exported_entry_parses_back_to_the_same_content():
     row = export.EntryRow("0f8fad5b-d9cb-469f-a165-70867728950e", 1,
                           datetime(2025, 6, 1, 9, tzinfo=UTC), 60, 3, 30.0, 31.5, "pale_white",
                           "colder", None, None, "marked", "more", "bruising;groin_thigh_burning",
-                          True, "-worse\nat night", 1, None, None, True, None)
+                          True, "-worse\nat night", 1, None, None, True, None, "mild", False,
+                          "unchanged", "a_little_worse")
     line = export.line(export.entry_cells(row, {1: "R-1"}, {1: "dr"}))
     parsed = importer.parse_entries(export.header(export.ENTRY_COLUMNS) + line,
                                     Context("Europe/London", NOW + timedelta(days=1),
                                             CTX.record_created, "R-1"))
     assert parsed.ok, parsed.errors
     assert parsed.rows[0].content == export.entry_content(row)
+    v = parsed.rows[0].values
+    assert (v["touch_pain"], v["night_rest_pain"], v["wound"], v["pgic"]) == (
+        "mild", False, "unchanged", "a_little_worse")
 
 
 _valid_text = st.text(st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from(
     ["\t", "\n", "\r", "=", "+", "-", "@", "'", '"', ","]), max_size=60)
 _codes = {name: st.none() | st.sampled_from(sorted(codes)) for name, codes in
           (("colour", vocab.COLOURS), ("feels", vocab.FEELS), ("swelling", vocab.SWELLING),
-           ("sweating", vocab.SWEATING))}
+           ("sweating", vocab.SWEATING), ("touch_pain", vocab.TOUCH_PAIN),
+           ("wound", vocab.WOUND), ("pgic", vocab.PGIC))}
 
 
 @st.composite
@@ -384,6 +451,7 @@ def valid_entries(draw):
         side_effects=";".join(c for c in vocab.SIDE_EFFECTS if c in effects),  # form's order
         rescue_medication=draw(st.booleans()), notes=draw(_valid_text), entered_by=1,
         created_at=None, updated_at=None, deleted_at=None,
+        night_rest_pain=draw(st.none() | st.booleans()),
         **{name: draw(strategy) for name, strategy in _codes.items()})
 
 
@@ -395,3 +463,6 @@ def test_any_valid_entry_survives_export_then_import(rows):
     assert parsed.ok, parsed.errors
     assert [r.content for r in parsed.rows] == [export.entry_content(r) for r in rows]
     assert [r.entry_id for r in parsed.rows] == [r.id for r in rows]
+    for got, row in zip(parsed.rows, rows, strict=True):  # the values themselves, None kept
+        assert [got.values[f] for f in ("touch_pain", "night_rest_pain", "wound", "pgic")] == \
+            [row.touch_pain, row.night_rest_pain, row.wound, row.pgic]

@@ -8,7 +8,9 @@
   varied diary below): on SQLite, and on PostgreSQL with DIARY_TEST_DATABASE_URL.
 
 After a deliberate change of the file contract (docs/export.md), write the golden files again
-with DIARY_WRITE_EXPORT_GOLDEN=1 and review the diff.
+with DIARY_WRITE_EXPORT_GOLDEN=1 and review the diff. The entries files were written again
+when the follow-up columns came (migration 0008): without those four columns they are the
+bytes they were before.
 """
 
 import os
@@ -57,12 +59,26 @@ def _temp(rng: random.Random) -> float | None:
     return rng.choice((None, round(rng.uniform(20, 37), 2), rng.randrange(200, 370) / 10 + 0.05))
 
 
+def _follow_up(entry_id: str) -> dict:
+    """The follow-up answers of migration 0008, each often not answered. Drawn from a generator
+    of the entry's own (its id), so the rest of the varied diary, and so every column the
+    golden files held before these four, stays as it was."""
+    rng = random.Random(entry_id)
+    return {
+        "touch_pain": rng.choice((None, None, *sorted(vocab.TOUCH_PAIN))),
+        "night_rest_pain": rng.choice((None, None, None, True, False)),
+        "wound": rng.choice((None, None, None, None, None, *sorted(vocab.WOUND))),
+        "pgic": rng.choice((None,) * 12 + tuple(sorted(vocab.PGIC))),
+    }
+
+
 def _entry(rng, patient_id, user_id, at, zone, deleted=False) -> dict:
     walked = rng.random()
     pain_free = None if walked < 0.3 else rng.randrange(0, 60)
     created = at + timedelta(minutes=rng.randrange(0, 90), microseconds=rng.randrange(10**6))
+    entry_id = _uuid(rng)
     return {
-        "id": _uuid(rng), "patient_id": patient_id, "entered_by": user_id,
+        "id": entry_id, "patient_id": patient_id, "entered_by": user_id,
         "observed_at": at, "utc_offset_min": _offset(zone, at), "pain": rng.randrange(11),
         "temp_treated_c": _temp(rng), "temp_other_c": _temp(rng),
         "colour": rng.choice((None, *sorted(vocab.COLOURS))),
@@ -78,6 +94,7 @@ def _entry(rng, patient_id, user_id, at, zone, deleted=False) -> dict:
         "created_at": created,
         "updated_at": created if rng.random() < 0.7 else created + timedelta(days=1, seconds=7),
         "deleted_at": created + timedelta(hours=3) if deleted else None,
+        **_follow_up(entry_id),
     }
 
 
@@ -199,6 +216,13 @@ def test_the_varied_diary_has_what_the_golden_files_must_cover(varied, app):
     assert any(r["created_at"] != r["updated_at"] for r in rows)
     assert any(r["temp_treated_c"].endswith(".2") or r["temp_treated_c"].endswith(".3")
                for r in rows)
+    # every follow-up code, and each answer not given; night rest pain yes, no and not given
+    assert {r["touch_pain"] for r in rows} == {"", *vocab.TOUCH_PAIN}
+    assert {r["night_rest_pain"] for r in rows} == {"", "yes", "no"}
+    assert {r["wound"] for r in rows} == {"", *vocab.WOUND}
+    assert {r["pgic"] for r in rows} == {"", *vocab.PGIC}
+    assert list(rows[0])[-5:] == ["touch_pain", "night_rest_pain", "wound", "pgic",
+                                  "deleted_at"]
 
 
 def export_rows(app, patient_ids, what, include_deleted=False, dates=exports.ALL_DATES):

@@ -44,12 +44,16 @@ def seed_diary(app, patient_id, user_id, clinician_id):
     """A positive diagnostic block: a week at 7/10, pain 2 in the window, relief for four days.
 
     Every column gets a value somewhere, and some cells are ones a spreadsheet would misread.
+    The follow-up answers (clinical.md §7, §8) are answered on some entries and not on others;
+    night rest pain is "yes", "no" and not answered.
     """
     for day in range(7, 0, -1):
         add_entry(app, patient_id, user_id, BLOCK_AT - timedelta(days=day, hours=-8), 7,
                   temp_treated_c=28.0, temp_other_c=29.55, colour="blue_purple",
                   feels="colder", walk_pain_free_min=5, walk_max_min=12, swelling="mild",
-                  sweating="less")
+                  sweating="less", touch_pain="marked" if day % 2 else None,
+                  night_rest_pain={7: True, 4: False}.get(day),
+                  wound="unchanged" if day == 7 else None)
     for minutes, pain in ((30, 3), (60, 2), (120, 2), (240, 3)):
         add_entry(app, patient_id, user_id, BLOCK_AT + timedelta(minutes=minutes), pain,
                   temp_treated_c=32.4, side_effects="back_soreness;bruising",
@@ -58,7 +62,11 @@ def seed_diary(app, patient_id, user_id, clinician_id):
         add_entry(app, patient_id, user_id, BLOCK_AT + timedelta(days=day, hours=8),
                   2 if day <= 4 else 7, did_not_walk=day == 2,
                   rescue_medication=day == 9, notes="-2 points, +1 walk" if day == 3 else "",
-                  walk_pain_free_min=None if day == 2 else 8, walk_max_min=None)
+                  walk_pain_free_min=None if day == 2 else 8, walk_max_min=None,
+                  touch_pain={1: "mild", 2: "none", 8: "marked"}.get(day),
+                  night_rest_pain={1: False, 7: False, 8: True}.get(day),
+                  wound={7: "healing", 11: "worse"}.get(day),
+                  pgic={7: "much_better", 11: "a_little_worse"}.get(day))
     with app.app_context():
         block = Block(patient_id=patient_id, recorded_by=clinician_id, performed_at=BLOCK_AT,
                       utc_offset_min=60, side="left", kind="diagnostic_la", level="L3",
@@ -149,6 +157,17 @@ def test_entries_export_is_a_clean_streamed_attachment(diary, client, app):
     no_walk = next(r for r in rows if r["did_not_walk"] == "yes")
     # "not recorded" is an empty cell, never 0
     assert no_walk["walk_pain_free_min"] == "" and no_walk["temp_treated_c"] == ""
+    # The follow-up answers: codes, after did_not_walk; not answered is empty, apart from "no".
+    assert list(rows[0])[-5:] == ["did_not_walk", "touch_pain", "night_rest_pain", "wound",
+                                  "pgic"]
+    assert (first["touch_pain"], first["night_rest_pain"], first["wound"], first["pgic"]) == \
+        ("marked", "yes", "unchanged", "")
+    assert [r["night_rest_pain"] for r in rows[:7]] == ["yes", "", "", "no", "", "", ""]
+    day7 = rows[11 + 6]
+    assert (day7["wound"], day7["pgic"], day7["night_rest_pain"]) == ("healing", "much_better",
+                                                                      "no")
+    assert {r["touch_pain"] for r in rows} == {"", "none", "mild", "marked"}
+    assert {r["wound"] for r in rows} == {"", "unchanged", "healing", "worse"}
     assert ("export.entries", "patient", str(diary.patient_id), diary.patient_id) \
         in audit_actions(app)
 
@@ -172,6 +191,10 @@ def test_pandas_reads_the_entries_with_the_right_types(diary, client):
     for col in ("temp_treated_c", "temp_other_c", "walk_pain_free_min", "walk_max_min"):
         assert df[col].dtype == "float64", col  # numbers with gaps: NaN, not 0 or text
     assert df["rescue_medication"].dtype == bool and df["did_not_walk"].dtype == bool
+    # Not answered reads as a gap, never as False.
+    night = df["night_rest_pain"].head(7)
+    assert night.isna().tolist() == [False, True, True, False, True, True, True]
+    assert night.dropna().tolist() == [True, False]
     for col in ("entry_id", "patient_record", "colour", "side_effects", "notes", "entered_by"):
         assert is_string_dtype(df[col]), col
     when = pd.to_datetime(df["observed_at"], format="ISO8601", utc=True)
@@ -317,6 +340,80 @@ def test_round_trip_into_a_new_patient_gives_the_same_rows(diary, client, app, w
     assert content(again_blocks) == content(blocks)
     assert {r["entered_by"] for r in rows_of(again_entries)} == {"dr@clinic.example"}
     assert len(rows_of(again_entries)) == 22
+    # The follow-up answers came through exactly, "not answered" apart from "no".
+    before = [[r[c] for c in FOLLOW_UP] for r in rows_of(entries)]
+    assert [[r[c] for c in FOLLOW_UP] for r in rows_of(again_entries)] == before
+    assert {v for row in before for v in row} >= {"", "yes", "no", "marked", "much_better"}
+    with app.app_context():
+        stored = {(e.observed_at, e.touch_pain, e.night_rest_pain, e.wound, e.pgic)
+                  for e in db.session.scalars(sa.select(Entry).where(Entry.patient_id == copy))}
+        original = {(e.observed_at, e.touch_pain, e.night_rest_pain, e.wound, e.pgic)
+                    for e in db.session.scalars(
+                        sa.select(Entry).where(Entry.patient_id == diary.patient_id))}
+    assert stored == original
+    assert {s[2] for s in stored} == {None, True, False}
+
+
+FOLLOW_UP = ("touch_pain", "night_rest_pain", "wound", "pgic")
+
+
+def without_columns(body: bytes, *columns: str) -> bytes:
+    """The same file without some columns (as one made before they existed)."""
+    rows = rows_of(body)
+    names = [n for n in rows[0] if n not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_a_file_from_before_the_follow_up_columns_imports_them_as_not_answered(diary, client,
+                                                                              app, world):
+    entries = export_csv(client, diary.patient_id, "entries").get_data()
+    old = without_columns(blank(entries, "entry_id"), *FOLLOW_UP)
+    assert b"touch_pain" not in old and b"night_rest_pain" not in old
+    copy = world.patient(diary.clinician_id, name="Copy", record="R-200")
+    r = import_csv(client, copy, old)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "22 new entries" in page and "Columns not imported" not in page
+    with app.app_context():
+        answers = {(e.touch_pain, e.night_rest_pain, e.wound, e.pgic) for e in
+                   db.session.scalars(sa.select(Entry).where(Entry.patient_id == copy))}
+    assert answers == {(None, None, None, None)}  # NULL: not asked, never "no" or "none"
+    rows = rows_of(export_csv(client, copy, "entries").get_data())
+    assert {r[c] for r in rows for c in FOLLOW_UP} == {""}
+    # The same old file again adds nothing: its rows match the entries it made, answers and all.
+    r = import_csv(client, copy, old)
+    assert "0 new entries (22 already in the diary)" in \
+        client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("touch_pain", "severe", "touch_pain: &#39;severe&#39; is not one of none, mild, marked."),
+    ("night_rest_pain", "sometimes", "night_rest_pain: &#39;sometimes&#39; is not yes or no."),
+    ("wound", "=cmd|' /C calc'!A0", "wound: &#34;=cmd|&#39; /C calc&#39;!A0&#34; is not one of"),
+    ("pgic", "Much better", "pgic: &#39;Much better&#39; is not one of very_much_better,"),
+])
+def test_a_bad_follow_up_answer_imports_nothing_and_names_its_line(diary, client, app, world,
+                                                                  column, value, message):
+    rows = rows_of(blank(export_csv(client, diary.patient_id, "entries").get_data(),
+                         "entry_id"))
+    rows[3][column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    copy = world.patient(diary.clinician_id, name="Copy", record="R-200")
+    before = len(audit_actions(app))
+    r = import_csv(client, copy, out.getvalue().encode())
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "Nothing was imported" in page
+    assert any(p.startswith(f"entries file, line 5: {message}") for p in _import_errors(page))
+    assert count(app, Entry, Entry.patient_id == copy) == 0
+    assert len(audit_actions(app)) == before
 
 
 def test_rows_without_ids_are_matched_on_their_values(diary, client, app):
@@ -457,7 +554,7 @@ def test_a_60000_column_file_is_refused_with_a_message(diary, client, app):
     assert r.status_code == 422
     assert _import_errors(r.get_data(as_text=True)) == [
         "entries file, line 1: The first line names 60,000 columns; an import takes at most "
-        "200 (an export has 19). Is this a diary file?"]
+        "200 (an export has 23). Is this a diary file?"]
     assert (count(app, Entry), len(audit_actions(app))) == before
 
 

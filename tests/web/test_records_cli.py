@@ -56,6 +56,12 @@ def test_import_from_the_command_line(diary, client, runner, world, app, tmp_pat
     assert "blocks file: 1 imported" in result.stdout
     assert "exported for record R-100; they are imported into record R-200" in result.stderr
     assert count(app, Entry, Entry.patient_id == copy) == 22
+    # The follow-up answers came through: the copy's export has the original's cells.
+    exported = run(runner, "export-csv", "--patient", "R-200")
+    follow_up = ("touch_pain", "night_rest_pain", "wound", "pgic")
+    cells = [[r[c] for c in follow_up] for r in rows_of(entries.read_bytes())]
+    assert [[r[c] for c in follow_up] for r in rows_of(exported.stdout_bytes)] == cells
+    assert {"", "yes", "no", "much_better"} <= {v for row in cells for v in row}
     result = run(runner, *args)
     assert "entries file: 0 imported, 22 already in the diary" in result.stdout
     assert count(app, Entry, Entry.patient_id == copy) == 22
