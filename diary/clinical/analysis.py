@@ -11,7 +11,9 @@ index is `diary.clinical.diary_index`, and the rules live in
 - `diary.clinical.verdict`: technical success, peak relief in the window, verdict and its
   explanation;
 - `diary.clinical.signs`: temperature asymmetry and walking times;
-- `diary.clinical.repeat`: repeat timing, projected date, series review, block frequency.
+- `diary.clinical.repeat`: repeat timing, projected date, series review, block frequency;
+- `diary.clinical.followup`: touch pain and PGIC (every block), the checkpoints and flags after
+  neurolysis or RF, the Fontaine trend from clinic visits.
 
 The app flags and charts; the consultant decides. Where the sources are silent we chose:
 
@@ -33,17 +35,28 @@ The app flags and charts; the consultant decides. Where the sources are silent w
 - The block-frequency warning counts local-anaesthetic blocks in any 365-day span that ends in
   the last 12 months or later (booked blocks count, so the warning comes before the block).
 - Blocks later than `now` are "planned": analysed for their baseline so far, never judged.
+- The "wound" status reads the latest wound answer in the whole diary (any block kind, or none):
+  it depends on the entries alone, never on the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from diary.clinical import vocab
 from diary.clinical.diary_index import DailyMean, DiaryIndex
-from diary.clinical.records import BlockRecord, EntryRecord, check_block, check_entry, require_aware
+from diary.clinical.followup import NO_STAGE, FontaineTrend, fontaine_trend, latest_wound
+from diary.clinical.records import (
+    BlockRecord,
+    EntryRecord,
+    VisitRecord,
+    check_block,
+    check_entry,
+    require_aware,
+)
 from diary.clinical.relief import BlockAnalysis, analyse_block
 from diary.clinical.repeat import frequency, projected, repeat, series_review
 from diary.clinical.settings import Settings
@@ -52,6 +65,7 @@ from diary.clinical.signs import Asymmetry, asymmetry
 # -------------------------------------------------------------------------- patient results
 
 STATUS_LABELS = {
+    "wound": "Wound worse or new — tell the vascular team",
     "repeat_due": "Repeat block due",
     "relief_waning": "Relief wearing off",
     "awaiting_block_day_readings": "Waiting for block-day readings",
@@ -83,6 +97,9 @@ class PatientAnalysis:
     la_blocks_12m: int                   # most LA blocks in one 365-day span (see module doc)
     last_entry_at: datetime | None
     statuses: list[str]                  # keys of STATUS_LABELS, in that order
+    fontaine: FontaineTrend = field(default_factory=lambda: FontaineTrend([], None, NO_STAGE))
+    latest_wound: str | None = None      # the latest vocab.WOUND answer in the whole diary
+    latest_wound_at: datetime | None = None
 
     @property
     def done_blocks(self) -> list[BlockAnalysis]:
@@ -90,8 +107,10 @@ class PatientAnalysis:
 
 
 def analyse_patient(entries: Iterable[EntryRecord], blocks: Iterable[BlockRecord],
-                    settings: Settings | None, tz: str, now: datetime) -> PatientAnalysis:
-    """Everything the consultant view and the patient list need, for one patient."""
+                    settings: Settings | None, tz: str, now: datetime,
+                    visits: Iterable[VisitRecord] = ()) -> PatientAnalysis:
+    """Everything the consultant view and the patient list need, for one patient; `visits`
+    (clinic visits with a Fontaine stage) feed only the Fontaine trend."""
     s = settings or Settings()
     zone = ZoneInfo(tz)
     require_aware(now, "now")
@@ -118,8 +137,10 @@ def analyse_patient(entries: Iterable[EntryRecord], blocks: Iterable[BlockRecord
     review_reasons = series_review(done, s)
     la_count, freq_reason = frequency(analyses, s, now)
     last_entry_at = index.times[-1] if index.times else None
-    statuses = _statuses(done, planned, repeat_due, bool(review_reasons), last_entry_at,
-                         index, s, now)
+    wound = latest_wound(index)
+    urgent_wound = wound is not None and wound.wound in vocab.URGENT_WOUNDS
+    statuses = _statuses(done, planned, repeat_due, bool(review_reasons), urgent_wound,
+                         last_entry_at, index, s, now)
     return PatientAnalysis(
         tz=tz, now=now, settings=s, blocks=analyses, daily_means=index.daily_means(),
         asymmetry=asymmetry(index, block_times, s),
@@ -127,14 +148,17 @@ def analyse_patient(entries: Iterable[EntryRecord], blocks: Iterable[BlockRecord
         projected_repeat_date=projected_date, projected_repeat_reason=projected_reason,
         series_review=bool(review_reasons), series_review_reasons=review_reasons,
         frequency_warning=la_count > s.max_la_blocks_12m, frequency_reason=freq_reason,
-        la_blocks_12m=la_count, last_entry_at=last_entry_at, statuses=statuses)
+        la_blocks_12m=la_count, last_entry_at=last_entry_at, statuses=statuses,
+        fontaine=fontaine_trend(visits), latest_wound=wound.wound if wound else None,
+        latest_wound_at=wound.observed_at if wound else None)
 
 
 def _statuses(done: list[BlockAnalysis], planned: list[BlockAnalysis], repeat_due: bool,
-              series_review: bool, last_entry_at: datetime | None, index: DiaryIndex,
-              s: Settings, now: datetime) -> list[str]:
+              series_review: bool, urgent_wound: bool, last_entry_at: datetime | None,
+              index: DiaryIndex, s: Settings, now: datetime) -> list[str]:
     """Short codes for the patient list, in STATUS_LABELS order:
 
+    - wound: the latest wound answer in the whole diary is worse or new (§7);
     - repeat_due, series_review: as decided in diary.clinical.repeat;
     - relief_waning: the last block gave >= dur50_pct relief on some day, has since fallen
       below it (dur50 reached), is not back to baseline, and no repeat is due yet;
@@ -144,7 +168,7 @@ def _statuses(done: list[BlockAnalysis], planned: list[BlockAnalysis], repeat_du
     - thin_baseline: the next booked block's baseline is thin so far or, with none booked,
       the last block's, for the 4 weeks of daily follow-up after it.
     """
-    found = set()
+    found = {"wound"} if urgent_wound else set()
     if repeat_due:
         found.add("repeat_due")
     if series_review:

@@ -2,7 +2,8 @@
 
 `DiaryIndex` sorts the entries and groups them by local calendar day once; everything else
 bisects into it, so a whole patient costs O(n log n). Whether the block took and what the
-window says is in `diary.clinical.verdict`; foot temperatures and walking in `diary.clinical.signs`.
+window says is in `diary.clinical.verdict`; foot temperatures and walking in `diary.clinical.signs`;
+touch pain, PGIC and the follow-up after neurolysis or RF in `diary.clinical.followup`.
 
 Choices where the sources are silent (more in `diary.clinical.analysis`):
 
@@ -26,7 +27,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from diary.clinical import vocab
+from diary.clinical import followup, vocab
+from diary.clinical.followup import LimbFollowUp, PgicAnswer, TouchPain
 from diary.clinical.settings import EPS
 from diary.clinical.signs import Asymmetry, Walking, asymmetry, walking
 from diary.clinical.verdict import (
@@ -111,6 +113,9 @@ class BlockAnalysis:
     asymmetry: Asymmetry         # readings from this block until the next one
     walking: Walking
     notes: list[str]             # anything in the diary the numbers above did not use
+    touch_pain: TouchPain        # §8: before the block against days 1-7
+    pgic: list[PgicAnswer]       # §8: every PGIC answer until the next block
+    limb_follow_up: LimbFollowUp | None   # §7: neurolysis / RF only (vocab.NEUROLYTIC_KINDS)
 
 
 # ------------------------------------------------------------------------------ the block
@@ -152,6 +157,10 @@ def analyse_block(block: BlockRecord, number: int, next_at: datetime | None,
                           planned=planned, window_end=end)
 
     curve = _relief_curve(block_day, last_day, baseline.b7, index, s)
+    walk = walking(block_day, last_day, index, s)
+    limb = None
+    if block.kind in vocab.NEUROLYTIC_KINDS:
+        limb = followup.limb_follow_up(block, next_at, baseline.b7, walk, index, s, now)
     return BlockAnalysis(
         block=block, number=number, kind=block.kind,
         diagnostic=block.kind in vocab.LOCAL_ANAESTHETIC_KINDS, local_date=block_day,
@@ -161,7 +170,9 @@ def analyse_block(block: BlockRecord, number: int, next_at: datetime | None,
         prolonged=_prolonged(block, block_day, last_day, baseline.b7, index, s, now),
         relief_curve=curve, duration=_duration(curve, next_at, s, zone),
         asymmetry=asymmetry(index, block_times, s, at, next_at),
-        walking=walking(block_day, last_day, index, s), notes=notes)
+        walking=walk, notes=notes,
+        touch_pain=followup.touch_pain(block, next_at, index, s),
+        pgic=followup.pgic_answers(block, next_at, curve, index, s), limb_follow_up=limb)
 
 
 def _baseline(block: BlockRecord, block_day: date, index: DiaryIndex, s: Settings) -> Baseline:

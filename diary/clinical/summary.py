@@ -10,6 +10,9 @@ the clock only at a few kinds of moment, so the answer cannot change before the 
 - the moment the diary goes quiet (last entry + no_recent_entries_days);
 - the end of the window of the next reading due (the next prompt moves on).
 
+The "wound" status and everything else read from the entries alone (the latest wound answer)
+need no moment: a new or changed entry marks the stored line stale anyway.
+
 `tests/unit/test_summary.py` checks that for random diaries and random moments before that
 time the answer is always the same as a fresh analysis.
 """
@@ -29,7 +32,7 @@ from diary.clinical.settings import Settings
 log = logging.getLogger(__name__)
 
 # Most urgent first (see patient_list): the list sorts on `urgency` in the database.
-STATUS_PRIORITY = ("awaiting_block_day_readings", "repeat_due", "series_review",
+STATUS_PRIORITY = ("wound", "awaiting_block_day_readings", "repeat_due", "series_review",
                    "relief_waning", "thin_baseline", "no_recent_entries")
 _RANK = {code: i for i, code in enumerate(STATUS_PRIORITY)}
 PENDING = "pending"

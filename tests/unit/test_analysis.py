@@ -6,6 +6,7 @@ in January 2025, when London time is UTC: a local clock time is the UTC time.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -800,8 +801,9 @@ def test_status_no_recent_entries_and_thin_baseline():
 
 
 def test_status_labels_cover_the_codes():
-    assert set(STATUS_LABELS) == {"repeat_due", "relief_waning", "awaiting_block_day_readings",
-                                  "no_recent_entries", "thin_baseline", "series_review"}
+    assert set(STATUS_LABELS) == {"wound", "repeat_due", "relief_waning",
+                                  "awaiting_block_day_readings", "no_recent_entries",
+                                  "thin_baseline", "series_review"}
     assert all(STATUS_LABELS.values())
 
 
@@ -849,6 +851,9 @@ def test_settings_defaults_match_clinical_md():
         "series_blocks_without_positive": 3, "series_no_lengthening": 2, "max_la_blocks_12m": 6,
         "asymmetry_c": 1.0, "asymmetry_exclude_hours": 24, "walk_days": 3, "walk_gain_min": 1.0,
         "walk_gain_pct": 30, "no_recent_entries_days": 3,
+        "checkpoint_near_days": 3, "checkpoint_far_days": 7, "rest_pain_nights_days": 7,
+        "pgic_high_relief_pct": 50, "pgic_low_relief_pct": 30, "touch_after_days": 7,
+        "touch_change_points": 0.5,
     }
     assert Settings().as_dict() == expected
 
@@ -856,15 +861,40 @@ def test_settings_defaults_match_clinical_md():
 def test_every_setting_has_limits_a_label_and_a_default_inside_them():
     s = Settings()
     assert set(SETTING_LIMITS) == set(s.as_dict())
-    for name, (lo, hi, label, unit) in SETTING_LIMITS.items():
-        assert label and isinstance(unit, str)
+    for name, (lo, hi, label, unit, source) in SETTING_LIMITS.items():
+        assert label and isinstance(unit, str) and source, name
         assert lo <= getattr(s, name) <= hi, name
         assert type(lo) is type(hi), name
 
 
+def test_the_settings_table_in_clinical_md_matches_the_code():
+    """docs/clinical.md, "Settings": one row per setting with its default, range, unit and the
+    same source the settings page shows."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "clinical.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 6:
+            rows[cells[0].strip("`")] = cells
+
+    def shown(v):
+        return ("on" if v else "off") if isinstance(v, bool) else (
+            f"{v:.1f}" if isinstance(v, float) else str(v))
+
+    assert set(rows) == set(SETTING_LIMITS)
+    for name, limit in SETTING_LIMITS.items():
+        _name, _meaning, default, allowed, unit, source = rows[name]
+        assert default == shown(getattr(Settings(), name)), name
+        span = "on / off" if isinstance(limit.lo, bool) else f"{shown(limit.lo)}–{shown(limit.hi)}"
+        assert allowed == span, name
+        assert unit == (limit.unit or "—"), name
+        assert source == limit.source, name
+
+
 def test_percentages_are_1_to_99_and_window_4_to_8_hours():
     for name in ("positive_pct", "partial_pct", "dur50_pct", "dur30_pct", "back_to_baseline_pct",
-                 "walk_gain_pct", "prolonged_pct"):
+                 "walk_gain_pct", "prolonged_pct", "pgic_high_relief_pct",
+                 "pgic_low_relief_pct"):
         assert SETTING_LIMITS[name][:2] == (1, 99)
     assert SETTING_LIMITS["window_hours"][:2] == (4, 8)
 

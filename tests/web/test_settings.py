@@ -59,7 +59,7 @@ def settings_events(app) -> list[AuditEvent]:
 
 def test_page_shows_every_threshold_with_label_unit_default_and_range(as_clinician):
     page = htmllib.unescape(as_clinician.get(URL).get_data(as_text=True))
-    for name, (lo, hi, label, _unit) in SETTING_LIMITS.items():
+    for name, (lo, hi, label, _unit, _source) in SETTING_LIMITS.items():
         assert label in page, name
         if name in NUMBERS:
             shown = input_value(page, name)
@@ -69,6 +69,49 @@ def test_page_shows_every_threshold_with_label_unit_default_and_range(as_clinici
     assert "Default 6 h; allowed 4 to 8 h." in page
     assert "Default 2 °C; allowed 0.5 to 5 °C." in page
     assert "Default off." in page  # the optional differential-rise rule
+
+
+def test_every_setting_names_the_source_of_its_default(as_clinician):
+    page = htmllib.unescape(as_clinician.get(URL).get_data(as_text=True))
+    for name, limit in SETTING_LIMITS.items():
+        assert limit.source, name
+        # The source sits in the setting's own hint, after its default.
+        pattern = (rf'<p class="hint" id="{name}-hint">([^<]*)</p>' if name in NUMBERS
+                   else rf'name="{name}".*?<p class="hint">([^<]*)</p>')
+        hint = re.search(pattern, page, re.S)
+        assert hint and hint.group(1).endswith(f"Source: {limit.source}."), name
+    assert "Default 2 °C; allowed 0.5 to 5 °C. Source: Park & Nahm 2010." in page
+    assert "Default 3 days; allowed 1 to 7 days. Source: rule (§7)." in page
+    assert "Default 0.5 points; allowed 0.1 to 2 points. Source: our choice." in page
+    assert "Default off. Source: Stevens 1998 (off by default)." in page
+
+
+FOLLOW_UP = {"checkpoint_near_days": ("3", "5", "8"), "checkpoint_far_days": ("7", "10", "15"),
+             "rest_pain_nights_days": ("7", "14", "2"), "touch_after_days": ("7", "14", "0"),
+             "pgic_high_relief_pct": ("50", "60", "100"),
+             "pgic_low_relief_pct": ("30", "25", "0"),
+             "touch_change_points": ("0.5", "1.5", "2.5")}
+
+
+def test_the_follow_up_settings_are_shown_saved_and_refused_out_of_range(app, as_clinician,
+                                                                         world):
+    page = htmllib.unescape(as_clinician.get(URL).get_data(as_text=True))
+    assert "Follow-up after neurolysis or radiofrequency (limb ischaemia)" in page
+    assert "The patient's own judgement (PGIC) and touch pain" in page
+    for name, (default, _good, _bad) in FOLLOW_UP.items():
+        assert input_value(page, name) == default, name
+    r = save(as_clinician, **{name: bad for name, (_d, _g, bad) in FOLLOW_UP.items()})
+    assert r.status_code == 200 and "Nothing was saved." in r.get_data(as_text=True)
+    for name in FOLLOW_UP:
+        assert f'<p class="error" id="{name}-error">' in r.get_data(as_text=True), name
+    assert stored(app, world.clinician_id) is None
+
+    r = save(as_clinician, **{name: good for name, (_d, good, _b) in FOLLOW_UP.items()})
+    assert r.status_code == 302
+    s = effective(app, world.clinician_id)
+    assert (s.checkpoint_near_days, s.checkpoint_far_days, s.rest_pain_nights_days,
+            s.touch_after_days, s.pgic_high_relief_pct, s.pgic_low_relief_pct,
+            s.touch_change_points) == (5, 10, 14, 14, 60, 25, 1.5)
 
 
 def test_saving_stores_only_the_changes_and_audits_them(app, as_clinician, world):
@@ -112,7 +155,7 @@ def test_saving_unchanged_settings_writes_nothing(app, as_clinician, world):
 
 def _outside(name: str) -> list[str]:
     """Values just outside the allowed range, written as a clinician would type them."""
-    lo, hi, _label, _unit = SETTING_LIMITS[name]
+    lo, hi = SETTING_LIMITS[name][:2]
     if isinstance(DEFAULTS[name], int):
         return [str(hi + 1)] + ([str(lo - 1)] if lo >= 1 else [])
     step = 0.1 if lo >= 0.2 else 0.01
@@ -125,7 +168,7 @@ OUT_OF_RANGE = [(name, value) for name in NUMBERS for value in _outside(name)]
 @pytest.mark.parametrize(("name", "value"), OUT_OF_RANGE)
 def test_every_threshold_refuses_values_outside_its_range(app, as_clinician, world, name,
                                                           value):
-    lo, hi, label, unit = SETTING_LIMITS[name]
+    lo, hi, label = SETTING_LIMITS[name][:3]
     r = save(as_clinician, **{name: value})
     assert r.status_code == 200
     page = htmllib.unescape(r.get_data(as_text=True))
@@ -172,6 +215,7 @@ def test_a_decimal_comma_is_read_as_a_point(app, as_clinician, world):
     ("baseline_min_days", "8", "baseline_days", "7"),
     ("dur30_pct", "60", "dur50_pct", "50"),
     ("back_to_baseline_pct", "35", "dur30_pct", "30"),
+    ("pgic_low_relief_pct", "60", "pgic_high_relief_pct", "50"),
 ])
 def test_a_lower_threshold_above_its_upper_one_is_refused(app, as_clinician, world, low,
                                                           low_value, high, high_value):

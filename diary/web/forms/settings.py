@@ -18,7 +18,7 @@ def _number(value) -> str:
 
 
 def setting_range_text(name: str) -> str:
-    lo, hi, _label, unit = SETTING_LIMITS[name]
+    lo, hi, _label, unit = SETTING_LIMITS[name][:4]
     return f"{_number(lo)} to {_number(hi)}{' ' + unit if unit else ''}"
 
 
@@ -29,7 +29,8 @@ class SettingsForm(FlaskForm):
         """The new settings, or None with a message on every field that is wrong."""
         ok = self.validate()
         values = {}
-        for name, (lo, hi, label, _unit) in SETTING_LIMITS.items():
+        for name, limit in SETTING_LIMITS.items():
+            lo, hi, label = limit.lo, limit.hi, limit.label
             field = self[name]
             if setting_kind(name) is bool:
                 values[name] = bool(field.data)
@@ -68,15 +69,17 @@ class SettingDecimalField(DecimalTextField):
 
 def _add_setting_fields() -> None:
     # Built from the settings, so a new threshold appears here by itself.
-    for name, (_lo, _hi, label, unit) in SETTING_LIMITS.items():
+    for name, limit in SETTING_LIMITS.items():
         kind = setting_kind(name)
+        label, unit = limit.label, limit.unit
         text = f"{label} ({unit})" if unit else label
+        # The description carries where the default comes from, for the page to show.
         if kind is bool:
-            field = BooleanField(label)
+            field = BooleanField(label, description=limit.source)
         elif kind is int:
-            field = WholeNumberField(text, validators=[Optional()])
+            field = WholeNumberField(text, validators=[Optional()], description=limit.source)
         else:
-            field = SettingDecimalField(text, validators=[Optional()])
+            field = SettingDecimalField(text, validators=[Optional()], description=limit.source)
         setattr(SettingsForm, name, field)
 
 
