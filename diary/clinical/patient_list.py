@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 from diary.clinical.analysis import STATUS_LABELS
 from diary.clinical.summary import PENDING, rank
 
-URGENT = frozenset({"awaiting_block_day_readings", "repeat_due"})
+URGENT = frozenset({"wound", "awaiting_block_day_readings", "repeat_due"})
 
 # Column -> the direction a first click sorts in: names A to Z, the newest entry and the most
 # urgent statuses first.
