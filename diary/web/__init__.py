@@ -92,6 +92,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     from diary.web.views import records  # CSV export and import
     app.register_blueprint(records.bp)
+    from diary.web.views import visits  # clinic visits and the Fontaine stage
+    app.register_blueprint(visits.bp)
     errors.register(app)
     from diary.web import assets  # plotly.js under its content-hashed name
 

@@ -16,6 +16,7 @@ the end of March 2025 is in winter time, so a local clock time is the UTC time.
 import gzip
 import importlib.util
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from unittest import mock
@@ -230,6 +231,98 @@ def test_timeline_caption_says_what_the_last_block_did():
     assert "3 blocks marked" in caption
     assert "After the last block, on 10 Feb 2025: Positive: pain fell from 6 to 1" in caption
     assert "Pain stayed at or below half of the baseline (B7 6.0) for 14 days." in caption
+
+
+def _with_touch_and_pgic():
+    """The hand diary with touch pain every morning (marked before block 1, none from 11 Jan
+    on) and PGIC answers on days 7 and 28 after block 1 and day 7 after block 2."""
+    entries, blocks = hand_diary()
+    out = []
+    for e in entries:
+        if e.id.startswith("d"):
+            code = "marked" if e.observed_at < at(1, 10) else (
+                "mild" if e.observed_at < at(1, 11) else "none")
+            e = replace(e, touch_pain=code)
+        out.append(e)
+    out += [EntryRecord("pgic7", at(1, 17, 12), 2, pgic="much_better"),
+            EntryRecord("pgic28", at(2, 7, 12), 6, pgic="no_change"),
+            EntryRecord("pgic7b", at(2, 17, 12), 2, pgic="very_much_better")]
+    return out, blocks
+
+
+def test_touch_pain_is_a_row_of_markers_at_its_level():
+    entries, blocks = _with_touch_and_pgic()
+    analysis, _ = analysed(entries, blocks)
+    spec = charts.timeline_spec(analysis, entries)
+    by_name = traces(spec)
+    marked, mild, none = (by_name[f"Touch pain: {w}"] for w in ("marked", "mild", "none"))
+    assert marked["x"][:2] == ["2025-01-03T09:00", "2025-01-04T09:00"]
+    assert len(marked["x"]) == 7 and set(marked["y"]) == {2}      # 3-9 Jan
+    assert mild["x"] == ["2025-01-10T09:00"] and mild["y"] == [1]
+    assert len(none["x"]) == 30 + 19 and set(none["y"]) == {0}    # 11 Jan - 1 Mar, not 10 Feb
+    assert "light touch hurts: marked" in marked["hovertemplate"]
+    axis = spec["layout"]["yaxis" + marked["yaxis"][1:]]
+    assert axis["title"]["text"] == "Touch pain"
+    assert axis["ticktext"] == ["None", "Mild", "Marked"] and axis["tickvals"] == [0, 1, 2]
+
+
+def test_pgic_answers_are_labelled_markers_on_their_own_row():
+    entries, blocks = _with_touch_and_pgic()
+    analysis, _ = analysed(entries, blocks)
+    spec = charts.timeline_spec(analysis, entries)
+    by_name = traces(spec)
+    much = by_name["PGIC: much better"]
+    assert much["x"] == ["2025-01-17T12:00"] and much["y"] == [2]
+    assert much["texttemplate"] == "much better" and "markers" in much["mode"]
+    assert much["text"] == [", day 7 after B1"]
+    assert "PGIC “much better”" in much["hovertemplate"]
+    assert by_name["PGIC: no change"]["y"] == [0]
+    assert by_name["PGIC: no change"]["text"] == [", day 28 after B1"]
+    assert by_name["PGIC: very much better"]["text"] == [", day 7 after B2"]
+    assert much["marker"]["symbol"] == "triangle-up"
+    assert by_name["PGIC: no change"]["marker"]["symbol"] == "circle"
+    # Its own row, just under pain, on the PGIC scale.
+    assert much["yaxis"] == "y2" and by_name["Touch pain: none"]["yaxis"] == "y3"
+    assert spec["layout"]["yaxis2"]["ticktext"] == ["worse", "no change", "better"]
+    assert go.Figure(spec)  # plotly knows every property used
+    caption = charts.timeline_caption(analysis, entries)
+    assert "touch pain and the patient's impression of change since the block from" in caption
+
+
+def test_no_touch_pain_or_pgic_row_without_answers():
+    analysis, entries = analysed()
+    names = set(traces(charts.timeline_spec(analysis, entries)))
+    assert not any(n.startswith(("Touch pain", "PGIC")) for n in names)
+    assert "touch pain" not in charts.timeline_caption(analysis, entries)
+
+
+def test_binned_touch_pain_and_pgic_keep_the_worst_and_the_latest():
+    entries, blocks = _with_touch_and_pgic()
+    entries += [EntryRecord("worse", at(1, 20, 18), 3, touch_pain="marked"),
+                EntryRecord("late", at(1, 21, 12), 2, pgic="a_little_better"),
+                EntryRecord("later", at(1, 22, 12), 2, pgic="much_worse")]
+    analysis, _ = analysed(entries, blocks)
+    with mock.patch.object(binning, "RAW_LIMIT", 5), mock.patch.object(binning, "MAX_BINS", 10):
+        by_name = traces(charts.timeline_spec(analysis, entries))
+    # 58 days in 10 bins of 6 days from 3 Jan, drawn at their middle (midnight). Block days
+    # and their next days, and the last 14 days, are drawn reading by reading (at 09:00).
+    marked = by_name["Touch pain: marked"]["x"]
+    none = by_name["Touch pain: none"]["x"]
+    mild = by_name["Touch pain: mild"]["x"]
+    assert mild == ["2025-01-10T09:00"]  # the block day: one by one
+    assert "2025-01-11T09:00" in none and "2025-02-11T09:00" in none
+    binned = [x for x in marked + none if x.endswith("T00:00")]
+    assert len(binned) == len(set(binned)) <= 10  # one marker per bin
+    assert [x for x in marked + none if not x.endswith(("T00:00", "T09:00"))] == []
+    # The bin of 15-20 Jan answered "none" every morning but "marked" once: it shows "marked".
+    assert "2025-01-18T00:00" in marked and "2025-01-18T00:00" not in none
+    assert "2025-01-06T00:00" in marked  # 3-8 Jan: marked before the block
+    # 21 and 22 Jan share a bin: only the latest answer is drawn there; 17 Jan has its own.
+    assert by_name["PGIC: much worse"]["x"] == ["2025-01-24T00:00"]
+    assert by_name["PGIC: much better"]["x"] == ["2025-01-18T00:00"]
+    assert "PGIC: a little better" not in by_name
+    assert by_name["PGIC: much worse"]["marker"]["symbol"] == "triangle-down"
+    assert "or the worst of 6 days" in by_name["Touch pain: none"]["hovertemplate"]
 
 
 # ---------------------------------------------------------------------- block comparison

@@ -1,12 +1,12 @@
 """Who may open what: patient A vs B, clinician X vs Y, anonymous. Not yours is 404."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from diary.data.db import db
-from diary.data.models import Block
+from diary.data.models import Block, ClinicVisit
 from tests.conftest import input_value, sign_in
 from tests.web.helpers import FULL_ENTRY, add_entry, every_table
 
@@ -20,7 +20,8 @@ HOME = {A: "/diary/history", B: "/diary/history", C: "/diary/history", X: "/clin
 
 @pytest.fixture
 def town(app, world):
-    """Clinician X has patients A and B; clinician Y has patient C. Each has an entry."""
+    """Clinician X has patients A and B; clinician Y has patient C. Each has an entry; A and C
+    have a block and a clinic visit each."""
     x = world.clinician(X, "Dr X")
     y = world.clinician(Y, "Dr Y")
     ids = {"pA": world.patient(x, "Alice", A), "pB": world.patient(x, "Bob", B),
@@ -35,6 +36,11 @@ def town(app, world):
             db.session.add(block)
             db.session.flush()
             ids["b" + p] = block.id
+            visit = ClinicVisit(patient_id=ids["p" + p], visited_on=date(2025, 6, 10),
+                                fontaine="iii", note=f"visit of {p}", recorded_by=clinician)
+            db.session.add(visit)
+            db.session.flush()
+            ids["v" + p] = visit.id
         db.session.commit()
     return ids
 
@@ -49,6 +55,8 @@ def client_for(app, who):
 def token_of(client, who) -> str:
     return input_value(client.get(HOME[who]).get_data(as_text=True), "csrf_token")
 
+
+VISIT = {"visited_on": "2025-06-12", "fontaine": "iv", "note": "changed"}  # a valid visit
 
 # (who, method, url, expected status) — every route that takes an id, every kind of visitor.
 MATRIX = [
@@ -82,6 +90,32 @@ MATRIX = [
     (Y, "POST", "/clinic/patients/{pA}/invite", 404),
     (A, "POST", "/clinic/patients/{pA}/invite", 404),
     (None, "POST", "/clinic/patients/{pA}/invite", 302),
+    # Clinic visits (the Fontaine stage): the owning clinician only.
+    (X, "GET", "/clinic/patients/{pA}/visits/new", 200),
+    (X, "GET", "/clinic/visits/{vA}/edit", 200),
+    (X, "GET", "/clinic/visits/{vA}/delete", 200),
+    (X, "GET", "/clinic/patients/{pC}/visits/new", 404),
+    (X, "POST", "/clinic/patients/{pC}/visits/new", 404),
+    (X, "GET", "/clinic/visits/{vC}/edit", 404),
+    (X, "POST", "/clinic/visits/{vC}/edit", 404),
+    (X, "GET", "/clinic/visits/{vC}/delete", 404),
+    (X, "POST", "/clinic/visits/{vC}/delete", 404),
+    (Y, "GET", "/clinic/patients/{pA}/visits/new", 404),
+    (Y, "POST", "/clinic/patients/{pA}/visits/new", 404),
+    (Y, "GET", "/clinic/visits/{vA}/edit", 404),
+    (Y, "POST", "/clinic/visits/{vA}/edit", 404),
+    (Y, "POST", "/clinic/visits/{vA}/delete", 404),
+    (A, "GET", "/clinic/patients/{pA}/visits/new", 404),  # the patient: not a diary page
+    (A, "POST", "/clinic/patients/{pA}/visits/new", 404),
+    (A, "GET", "/clinic/visits/{vA}/edit", 404),
+    (A, "POST", "/clinic/visits/{vA}/edit", 404),
+    (A, "POST", "/clinic/visits/{vA}/delete", 404),
+    (None, "GET", "/clinic/patients/{pA}/visits/new", 302),
+    (None, "POST", "/clinic/patients/{pA}/visits/new", 302),
+    (None, "GET", "/clinic/visits/{vA}/edit", 302),
+    (None, "POST", "/clinic/visits/{vA}/edit", 302),
+    (None, "GET", "/clinic/visits/{vA}/delete", 302),
+    (None, "POST", "/clinic/visits/{vA}/delete", 302),
 ]
 
 
@@ -97,7 +131,7 @@ def test_access_matrix(app, town, who, method, url, status):
         response = client.get(url)
     else:
         data = {**FULL_ENTRY, "client_id": town["eA"], "observed_at": "2025-06-15T10:00",
-                "csrf_token": token}
+                **VISIT, "csrf_token": token}
         response = client.post(url, data=data)
     assert response.status_code == status
     if status == 302:
@@ -153,13 +187,16 @@ def test_a_patients_history_holds_only_their_entries(app, town):
     assert "entry of B" in html and "entry of A" not in html and "entry of C" not in html
 
 
-ID_ARGS = {"patient_id": ("pA", "pC"), "entry_id": ("eA", "eC"), "block_id": ("bA", "bC")}
+ID_ARGS = {"patient_id": ("pA", "pC"), "entry_id": ("eA", "eC"), "block_id": ("bA", "bC"),
+           "visit_id": ("vA", "vC")}
 
 
 def test_every_route_with_an_id_is_guarded(app, town):
-    """Routes added later that take a patient, entry or block id answer 404 to strangers."""
+    """Routes added later that take a patient, entry, block or visit id answer 404 to
+    strangers."""
     stranger = {"entry_id": client_for(app, B), "patient_id": client_for(app, Y),
                 "block_id": client_for(app, Y)}
+    stranger["visit_id"] = stranger["block_id"]
     anonymous = client_for(app, None)
     token_of(stranger["patient_id"], Y)  # the clinic list brings its lines up to date once
     before = every_table(app)
@@ -184,6 +221,12 @@ def test_every_route_with_an_id_is_guarded(app, town):
             assert anon.status_code == 302, (rule.rule, method, anon.status_code)
             checked.append((rule.rule, method))
     assert len(checked) >= 6
+    visit_routes = {rule for rule, _ in checked if "visit" in rule}
+    assert visit_routes == {"/clinic/patients/<int:patient_id>/visits/new",
+                            "/clinic/visits/<int:visit_id>/edit",
+                            "/clinic/visits/<int:visit_id>/delete"}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Block.id))) == 2
+        assert db.session.scalar(sa.select(sa.func.count(ClinicVisit.id)).where(
+            ClinicVisit.deleted_at.is_(None))) == 2
     assert every_table(app) == before

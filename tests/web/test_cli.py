@@ -2,12 +2,13 @@
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from diary.data.db import db
-from diary.data.models import AuditEvent, Block, Entry, Invite, Patient, User
+from diary.data.models import AuditEvent, Block, ClinicVisit, Entry, Invite, Patient, User
 from diary.services import demo
 from tests.conftest import post_form, sign_in
 from tests.web.helpers import NOW, audit_rows
@@ -199,6 +200,88 @@ def test_demo_seeds_a_labelled_clinic(runner, app, client, clock):
     phone = app.test_client()
     assert sign_in(phone, demo.PATIENT_EMAIL, demo.DEMO_PASSWORD).status_code == 302
     assert "Pain" in phone.get("/diary/history").get_data(as_text=True)
+
+
+def _demo_rows(app) -> dict:
+    """What the demo wrote that the follow-up reads, in a form two runs can compare."""
+    with app.app_context():
+        patients = {p.id: p for p in db.session.scalars(sa.select(Patient))}
+        out = {}
+        for pid, p in patients.items():
+            entries = db.session.scalars(sa.select(Entry).where(Entry.patient_id == pid)
+                                         .order_by(Entry.observed_at)).all()
+            out[p.condition] = {
+                "patient": p,
+                "entries": [(e.observed_at, e.pain, e.touch_pain, e.night_rest_pain, e.wound,
+                             e.pgic, e.side_effects) for e in entries],
+                "blocks": [(b.kind, b.performed_at) for b in db.session.scalars(
+                    sa.select(Block).where(Block.patient_id == pid)
+                    .order_by(Block.performed_at))],
+                "visits": [(v.visited_on, v.fontaine) for v in db.session.scalars(
+                    sa.select(ClinicVisit).where(ClinicVisit.patient_id == pid)
+                    .order_by(ClinicVisit.visited_on))],
+            }
+        return out
+
+
+def test_demo_shows_the_follow_up_after_neurolysis_touch_pain_and_pgic(runner, app):
+    assert run(runner, "demo").exit_code == 0
+    rows = _demo_rows(app)
+    limb, crps = rows["pad_clti"], rows["crps"]
+    zone = ZoneInfo(limb["patient"].timezone)
+    today = NOW.astimezone(zone).date()
+    # A neurolysis months ago, with months of diary after it.
+    [(kind, at)] = [b for b in limb["blocks"] if b[0] in ("neurolysis", "radiofrequency")]
+    block_day = at.astimezone(zone).date()
+    assert kind == "neurolysis" and (today - block_day).days >= 90
+    after = [e for e in limb["entries"] if e[0] > at]
+    assert (after[-1][0] - at).days >= 90
+
+    def day_of(entry):
+        return (entry[0].astimezone(zone).date() - block_day).days
+
+    # Weekly rest-pain and wound answers; the wound healing, then worse in the last weeks.
+    wounds = [(day_of(e), e[4]) for e in after if e[4] is not None]
+    assert {d for d, _ in wounds if d > 7} == set(range(14, day_of(after[-1]) + 1, 7))
+    assert {w for _, w in wounds} >= {"unchanged", "healing", "worse"}
+    assert wounds[-1][1] == "worse" and (today - block_day).days - wounds[-1][0] <= 7
+    assert [w for _, w in wounds if w == "healing"] and wounds.index(
+        next(x for x in wounds if x[1] == "worse")) > wounds.index(
+        next(x for x in wounds if x[1] == "healing"))
+    nights = [e[3] for e in after if e[3] is not None]
+    assert True in nights and False in nights
+    assert [(day_of(e), e[5]) for e in after if e[5] is not None] == [
+        (7, "much_better"), (28, "a_little_better"), (30, "much_better"), (90, "much_better")]
+    assert any("groin_thigh_burning" in e[6] for e in after)
+    assert {e[2] for e in limb["entries"]} >= {"mild", "marked"}
+    # Three clinic visits with the Fontaine stage: IV, then III, III.
+    assert [stage for _, stage in limb["visits"]] == ["iv", "iii", "iii"]
+    assert all(day <= today for day, _ in limb["visits"])
+    # The CRPS patient: touch pain before and after each block, PGIC a week after each.
+    for _kind, at in crps["blocks"]:
+        before = [e[2] for e in crps["entries"] if at - timedelta(days=7) < e[0] < at and e[2]]
+        week = [e[2] for e in crps["entries"] if at < e[0] < at + timedelta(days=8) and e[2]]
+        assert before and week and before.count("marked") > week.count("marked")
+    assert len([e for e in crps["entries"] if e[5]]) == 2
+    assert not any(e[4] or e[3] is not None for e in crps["entries"])  # not asked: no neurolysis
+
+
+def test_the_demo_is_the_same_every_time(app):
+    from diary.web import create_app
+    from tests.conftest import BASE_CONFIG
+
+    with app.app_context():
+        demo.seed(NOW)
+    other = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with other.app_context():
+        db.create_all()
+        demo.seed(NOW)
+
+    def content(rows):
+        return {k: {part: v for part, v in r.items() if part != "patient"}
+                for k, r in rows.items()}
+
+    assert content(_demo_rows(app)) == content(_demo_rows(other))
 
 
 def test_demo_refuses_to_run_twice(runner, world):

@@ -1,10 +1,12 @@
 """Every POST needs the form's CSRF token; without it nothing is written."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
+from diary.data.db import db
+from diary.data.models import ClinicVisit
 from tests.conftest import input_value, sign_in
 from tests.web.helpers import FULL_ENTRY, add_entry, every_table
 
@@ -17,11 +19,18 @@ RESCUED = {"patient.new_entry"}
 
 @pytest.fixture
 def scene(app, client, world):
-    """A clinician and a joined patient with an entry, and a fresh invite for a newcomer."""
+    """A clinician and a joined patient with an entry and a clinic visit, and a fresh invite
+    for a newcomer."""
     world.clinician_id = world.clinician()
     world.patient_id = world.patient(world.clinician_id, email="pat@home.example")
     world.newcomer = world.patient(world.clinician_id, name="New")
     world.entry = add_entry(app, world.patient_id, datetime(2025, 6, 15, 9, 0, tzinfo=UTC))
+    with app.app_context():
+        visit = ClinicVisit(patient_id=world.patient_id, visited_on=date(2025, 6, 1),
+                            fontaine="iv", recorded_by=world.clinician_id)
+        db.session.add(visit)
+        db.session.commit()
+        world.visit = visit.id
     clinic = app.test_client()
     sign_in(clinic, "dr@clinic.example")
     page = clinic.get(f"/clinic/patients/{world.newcomer}").get_data(as_text=True)
@@ -51,6 +60,11 @@ ROUTES = [  # (who posts, url, form fields a real browser would send)
      {"display_name": "Sneaky", "treated_side": "left", "condition": "crps", "temp_unit": "C",
       "timezone": "Europe/London"}),
     ("dr@clinic.example", "/clinic/patients/{newcomer}/invite", {}),
+    ("dr@clinic.example", "/clinic/patients/{patient}/visits/new",
+     {"visited_on": "2025-06-14", "fontaine": "iii", "note": "Seen."}),
+    ("dr@clinic.example", "/clinic/visits/{visit}/edit",
+     {"visited_on": "2025-06-14", "fontaine": "iii", "note": "Changed."}),
+    ("dr@clinic.example", "/clinic/visits/{visit}/delete", {}),
     ("dr@clinic.example", "/sign-out", {}),
 ]
 
@@ -59,7 +73,8 @@ ROUTES = [  # (who posts, url, form fields a real browser would send)
 @pytest.mark.parametrize(("who", "url", "fields"), ROUTES, ids=[r[1] for r in ROUTES])
 def test_post_without_a_valid_token_is_refused_and_writes_nothing(
         app, scene, who, url, fields, bad_token):
-    fill = {"invite": scene.invite, "entry": scene.entry, "newcomer": scene.newcomer}
+    fill = {"invite": scene.invite, "entry": scene.entry, "newcomer": scene.newcomer,
+            "patient": scene.patient_id, "visit": scene.visit}
     client = _as(app, who)
     data = {k: (v.format(**fill) if isinstance(v, str) else v) for k, v in fields.items()}
     if bad_token == "other-session":  # a real token, but of someone else's session

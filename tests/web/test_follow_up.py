@@ -1,8 +1,9 @@
 """The consultant's follow-up page and printable summary, on the demo clinic."""
 
+import html as html_text
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -39,7 +40,7 @@ def test_demo_verdicts_and_repeat_banner(consultant, demo_clinic):
     assert 'class="banner due"' in html and "Repeat due" in html
     assert "Positive: pain fell from 7 to 2 (71 %)" in html
     other = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
-    assert _cards(other) == ["positive", "negative"]
+    assert _cards(other) == ["negative", "negative"]  # phenol has no anaesthetic window
     assert "not a diagnostic block" in other and 'class="banner due"' not in other
 
 
@@ -93,3 +94,138 @@ def test_a_patient_with_no_diary_still_has_a_page(as_clinician, world):
     pid = world.patient(world.clinician_id)
     html = as_clinician.get(f"/clinic/patients/{pid}").get_data(as_text=True)
     assert "No blocks recorded yet" in html
+
+
+# ------------------------------------------- follow-up after neurolysis, touch pain, PGIC
+
+def _card(html: str, number: int) -> str:
+    """The block card of block `number`, from its <article> to its </article>."""
+    found = re.search(rf'<article class="card block-card[^>]*>\s*<header class="block-head">\s*'
+                      rf"<h3>Block {number} ·.*?</article>", html, re.S)
+    assert found, f"no card for block {number}"
+    return found.group(0)
+
+
+def _text(fragment: str) -> str:
+    """The words of an HTML fragment, tags dropped and spaces squeezed."""
+    return html_text.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip())
+
+
+def test_limb_ischaemia_patient_has_a_filled_follow_up_card(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
+    card = _card(html, 2)  # the neurolysis, 120 days ago
+    assert 'data-follow-up="limb"' in card
+    # The urgent wound flag comes first and is styled as urgent; the neuralgia flag after it.
+    flags = re.findall(r'<li class="flag( urgent)?"[^>]*>(.*?)</li>', card, re.S)
+    assert flags[0][0] == " urgent" and "The wound is worse" in flags[0][1]
+    assert "tell the vascular team" in flags[0][1]
+    assert any("post-sympathectomy neuralgia" in text and not urgent for urgent, text in flags)
+    # A row per checkpoint, in order, with figures where there are diary days.
+    table = card.split('<table class="list checkpoints">')[1].split("</table>")[0]
+    rows = re.findall(r'<tr class="checkpoint-(\w+)">(.*?)</tr>', table, re.S)
+    assert [re.search(r'<th scope="row">Day (\d+)', r).group(1) for _, r in rows] == [
+        "7", "30", "90", "180"]
+    assert [state for state, _ in rows] == ["done", "done", "done", "upcoming"]
+    day30 = _text(rows[1][1])
+    assert re.search(r"\d+ % \+\d+\.\d °F", day30), day30  # relief, then the gain in °F
+    assert "Healing" in day30 and "Much better" in day30
+    assert "Unchanged" in _text(rows[0][1])
+    assert re.search(r"Day 7 .* [1-7] of [1-7] answered", _text(rows[0][1]))
+    assert "(upcoming)" in _text(rows[3][1])
+    for header in ("Days judged", "Diary days", "Rest-pain relief", "Temperature gain",
+                   "Walking gain", "Nights with rest pain", "Latest wound", "PGIC"):
+        assert header in table
+    # The Fontaine trend from the three clinic visits: IV, then III.
+    assert re.search(r"Fontaine stage: IV \(\d+ \w+ \d{4}\) → III \(\d+ \w+ \d{4}\): better",
+                     _text(card))
+    # The anaesthetic-window figures are there, folded away and labelled.
+    details = card.split('<details class="window-figures">')[1].split("</details>")[0]
+    assert "Anaesthetic-window figures (not a diagnostic block)" in details
+    assert "Peak relief in window" in details and "Negative by the same numbers" in details
+    outside = card.replace(details, "")
+    assert "Peak relief in window" not in outside
+    # The page itself says it too, above the cards.
+    assert re.search(r'<p class="banner review urgent" role="alert"><strong>Urgent: the wound '
+                     r"is worse", html)
+
+
+def test_a_local_anaesthetic_block_keeps_its_diagnostic_card(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
+    card = _card(html, 1)  # the lidocaine test block
+    assert "data-follow-up" not in card and "checkpoints" not in card
+    assert "<details" not in card and "Peak relief in window" in card
+    margaret = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-001']}").get_data(
+        as_text=True)
+    assert 'data-follow-up="limb"' not in margaret
+    assert 'class="banner review urgent"' not in margaret
+
+
+def test_crps_cards_show_touch_pain_and_pgic_beside_relief(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-001']}").get_data(as_text=True)
+    for number in (1, 2):
+        words = _text(_card(html, number))
+        # Marked touch pain before each block; less of it in the week after.
+        assert re.search(r"Touch pain: before: 7 marked \(mean 2\.0\) / days 1–7: "
+                         r"\d none[^(]*\(mean 0\.\d\) — less", words), words
+        assert re.search(r"The patient's impression of change \(PGIC\) beside the computed "
+                         r"relief: Day 7 \(\d+ \w+\): “[A-Z][a-z ]+” · relief \d+ %", words), words
+    assert "“Much better” · relief" in _text(_card(html, 1))
+    assert "“A little better” · relief" in _text(_card(html, 2))
+
+
+def test_a_pgic_answer_that_disagrees_with_the_relief_says_so(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
+    card = _card(html, 2)
+    notes = re.findall(r'<p class="disagree">(.*?)</p>', card, re.S)
+    assert len(notes) == 1
+    assert re.search(r"They disagree: The patient says \"Much better\" on day 7, yet relief is "
+                     r"only \d+ % \(below 30 %\)", _text(notes[0])), notes
+    answers = re.findall(r"Day (\d+) \(\d+ \w+\): “([^”]+)”", _text(card))
+    assert answers == [("7", "Much better"), ("28", "A little better"), ("30", "Much better"),
+                       ("90", "Much better")]
+
+
+def test_the_printable_summary_carries_the_checkpoints(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}/summary").get_data(
+        as_text=True)
+    card = _card(html, 2)
+    assert '<div class="checkpoints-wrap"' in card  # not .table-wrap, which print hides
+    assert len(re.findall(r'<tr class="checkpoint-', card)) == 4
+    assert 'class="flag urgent"' in card and "Fontaine stage:" in card
+    assert "Touch pain:" in card and "PGIC" in card
+
+
+def test_the_demo_patients_clinic_visits_are_listed_newest_first(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
+    section = html.split('<section id="visits"')[1].split("</section>")[0]
+    stages = re.findall(r"<td>(IV|III) — ", section)
+    assert stages == ["III", "III", "IV"]
+    assert len(re.findall(r'href="/clinic/visits/\d+/edit"', section)) == 3
+
+
+def test_the_entry_table_shows_the_follow_up_answers(consultant, demo_clinic):
+    html = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
+    table = html.split('<table class="list entries">')[1].split("</table>")[0]
+    head = _text(table.split("</thead>")[0])
+    assert "Touch pain Night pain Wound PGIC Notes" in head
+    assert '<td class="urgent">Worse</td>' in table  # the recent worse wound, in plain words
+    assert re.search(r"<td>(Marked|Mild|None)</td>", table)
+    assert re.search(r"<td>(yes|no)</td>", table)
+
+
+def test_a_neurolysis_with_no_diary_yet_has_an_empty_follow_up_card(app, as_clinician, world):
+    pid = world.patient(world.clinician_id)
+    with app.app_context():
+        from diary.data.models import Block
+
+        two_weeks_ago = datetime.now(UTC) - timedelta(days=14)
+        db.session.add(Block(patient_id=pid, performed_at=two_weeks_ago,
+                             side="left", kind="radiofrequency", recorded_by=world.clinician_id))
+        db.session.commit()
+    html = as_clinician.get(f"/clinic/patients/{pid}").get_data(as_text=True)
+    card = _card(html, 1)
+    assert 'data-follow-up="limb"' in card and 'class="flag' not in card
+    assert "no diary days" in _text(card) and "(upcoming)" in _text(card)
+    assert "Fontaine stage: No Fontaine stage recorded." in _text(card)
+    assert "Touch pain: before: no answers / days 1–7: no answers" in _text(card)
+    assert "beside the computed relief: no answers yet." in _text(card)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import diary.web
 from diary.data.db import db
-from diary.data.models import AuditEvent, Block
+from diary.data.models import AuditEvent, Block, ClinicVisit
 from tests.conftest import BASE_CONFIG, input_value, sign_in
 from tests.web.helpers import NOW, add_entry
 
@@ -71,9 +71,11 @@ def site(app, world):
     with app.app_context():
         block = Block(patient_id=patient_id, performed_at=NOW - timedelta(days=2), side="left",
                       kind="diagnostic_la", recorded_by=clinician_id)
-        db.session.add(block)
+        visit = ClinicVisit(patient_id=patient_id, visited_on=(NOW - timedelta(days=3)).date(),
+                            fontaine="iii", recorded_by=clinician_id)
+        db.session.add_all([block, visit])
         db.session.commit()
-        block_id = block.id
+        block_id, visit_id = block.id, visit.id
     clients, tokens = {}, {}
     for role, email, home in (("clinician", CLINICIAN, "/clinic/export"),
                               ("patient", PATIENT, "/diary/account")):
@@ -82,6 +84,7 @@ def site(app, world):
         tokens[role] = input_value(clients[role].get(home).get_data(as_text=True), "csrf_token")
         assert tokens[role]
     ids = {"patient_id": str(patient_id), "block_id": str(block_id), "entry_id": entry_id,
+           "visit_id": str(visit_id),
            "token": "not-a-real-invite-token", "name": "plotly.min.js",
            "filename": "css/diary.css"}
     return Site(app, ids, clients, tokens)

@@ -42,6 +42,8 @@ from diary.clinical.wording import fmt_date, fmt_pct
 
 _ROWS = {  # id -> (axis title, height in px)
     "pain": ("Pain (0–10)", 250),
+    "pgic": ("Since the block<br>(PGIC)", 110),
+    "touch": ("Touch pain", 80),
     "temp": ("Foot °{unit}", 150),
     "diff": ("Treated − other", 90),
     "walk": ("Walking (min)", 120),
@@ -58,6 +60,8 @@ def timeline_spec(analysis: PatientAnalysis, entries: Iterable[EntryRecord],
     diary = _prepare(analysis, list(entries), unit)
     rows: dict[str, list[dict]] = {
         "pain": _pain_traces(analysis, diary),
+        "pgic": _pgic_traces(analysis, diary),
+        "touch": _touch_traces(diary),
         "temp": _temp_traces(diary, unit),
         "diff": _diff_traces(diary, unit),
         "walk": _walk_traces(diary),
@@ -106,6 +110,12 @@ def timeline_spec(analysis: PatientAnalysis, entries: Iterable[EntryRecord],
 
 _AXIS_EXTRA = {
     "pain": {"range": [-0.3, 10.5], "tickvals": [0, 2, 4, 6, 8, 10]},
+    # PGIC_SCORE: +3 very much better .. -3 very much worse; room above for the answers' words.
+    "pgic": {"range": [-3.9, 4.6], "tickvals": [-3, 0, 3], "showgrid": False,
+             "ticktext": ["worse", "no change", "better"], "zeroline": True,
+             "zerolinecolor": "#e1e6eb"},
+    "touch": {"range": [-0.6, 2.6], "tickvals": [0, 1, 2], "showgrid": False,
+              "ticktext": list(vocab.TOUCH_PAIN.values())},
     "diff": {"zeroline": True, "zerolinecolor": "#c9d1da"},
     "walk": {"rangemode": "tozero"},
     "events": {"range": [-0.7, 2.7], "tickvals": [0, 1, 2], "showgrid": False,
@@ -318,6 +328,119 @@ def _event_traces(diary: _Diary) -> list[dict]:
     return traces
 
 
+# Touch pain (docs/clinical.md §8): one marker per reading at its level (0 none .. 2 marked).
+_TOUCH_LEVEL = {code: i for i, code in enumerate(vocab.TOUCH_PAIN)}
+TOUCH_COLOURS = {"none": "#8795a1", "mild": "#b26b00", "marked": "#b3261e"}
+
+
+def _bin_centre(diary: _Diary, i: int) -> datetime:
+    start = datetime.combine(diary.first_day, time(), diary.zone)
+    return start + timedelta(days=(i + 0.5) * diary.width)
+
+
+def _touch_traces(diary: _Diary) -> list[dict]:
+    """Touch pain (allodynia) at each reading; in a binned diary, away from the detail days,
+    one marker per bin at the worst level answered in it."""
+    if diary.first_day is None:
+        return []
+    detail_ords = {day.toordinal() for day in diary.detail_days}
+    first_ord, width, binned = diary.first_day.toordinal(), diary.width, diary.binned
+    readings: list[tuple[datetime, int]] = []
+    worst: dict[int, int] = {}
+    for t, e in diary.entries:
+        code = e.touch_pain
+        if code is None or code not in _TOUCH_LEVEL:
+            continue
+        level = _TOUCH_LEVEL[code]
+        o = t.toordinal()
+        if binned and o not in detail_ords:
+            i = (o - first_ord) // width
+            worst[i] = max(worst.get(i, -1), level)
+        else:
+            readings.append((t, level))
+    items = readings + [(_bin_centre(diary, i), level) for i, level in worst.items()]
+    items.sort(key=itemgetter(0))
+    by_level: dict[int, list[str]] = {}
+    for t, level in items:
+        by_level.setdefault(level, []).append(_iso(t))
+    when = "%{x|%-d %b %Y %H:%M}"
+    if worst:
+        when += f" (or the worst of {width} day{'s' if width != 1 else ''} around it)"
+    traces = []
+    for code, label in vocab.TOUCH_PAIN.items():
+        xs = by_level.get(_TOUCH_LEVEL[code])
+        if xs:
+            words = label.lower()
+            traces.append(_points(xs, [_TOUCH_LEVEL[code]] * len(xs), f"Touch pain: {words}",
+                                  mode="markers", legendgroup="touch",
+                                  marker={"symbol": "circle", "size": 7,
+                                          "color": TOUCH_COLOURS[code],
+                                          "line": {"color": "#fff", "width": 0.5}},
+                                  hovertemplate=f"{when}: light touch hurts: {words}"
+                                                f"<extra>Touch pain</extra>"))
+    return traces
+
+
+# PGIC (docs/clinical.md §8): better answers green and pointing up, worse red and down.
+PGIC_COLOURS = {3: "#1e6b35", 2: "#2e8b57", 1: "#7fb08f", 0: "#6b7280", -1: "#d08b6b",
+                -2: "#c0502e", -3: "#b3261e"}
+
+
+def _after_block(analysis: PatientAnalysis, at: datetime, zone: ZoneInfo) -> str:
+    """ "day 28 after B2" for an answer given after a block, else ""."""
+    done = [b for b in analysis.blocks if not b.planned and b.block.performed_at <= at]
+    if not done:
+        return ""
+    b = done[-1]
+    day = (at.astimezone(zone).date() - b.local_date).days
+    return f", day {day} after B{b.number}"
+
+
+def _pgic_traces(analysis: PatientAnalysis, diary: _Diary) -> list[dict]:
+    """The patient's impression of change, one marker per answer at its place on the 7-point
+    scale, labelled with the answer; in a binned diary, away from the detail days, only the
+    latest answer of each bin."""
+    if diary.first_day is None:
+        return []
+    detail_ords = {day.toordinal() for day in diary.detail_days}
+    first_ord, width, binned = diary.first_day.toordinal(), diary.width, diary.binned
+    answers: dict[object, tuple[datetime, datetime, str]] = {}   # key -> (drawn at, at, code)
+    for t, e in diary.entries:
+        code = e.pgic
+        if code is None or code not in vocab.PGIC_SCORE:
+            continue
+        o = t.toordinal()
+        if binned and o not in detail_ords:
+            i = (o - first_ord) // width
+            kept = answers.get(("bin", i))
+            if kept is None or t >= kept[1]:
+                answers[("bin", i)] = (_bin_centre(diary, i), t, code)
+        else:
+            answers[(t, e.id)] = (t, t, code)
+    by_code: dict[str, list[tuple[str, str]]] = {}
+    for drawn, t, code in sorted(answers.values(), key=itemgetter(0)):
+        by_code.setdefault(code, []).append((_iso(drawn), _after_block(analysis, t,
+                                                                      diary.zone)))
+    traces = []
+    for code, label in vocab.PGIC.items():
+        if code not in by_code:
+            continue
+        score = vocab.PGIC_SCORE[code]
+        xs = [x for x, _ in by_code[code]]
+        words = label.lower()
+        traces.append(_points(
+            xs, [score] * len(xs), f"PGIC: {words}", mode="markers+text",
+            legendgroup="pgic", text=[after for _, after in by_code[code]],
+            texttemplate=words, textposition="top center",
+            textfont={"size": 11, "color": PGIC_COLOURS[score]}, cliponaxis=False,
+            marker={"symbol": "triangle-up" if score > 0 else "triangle-down" if score < 0
+                    else "circle", "size": 10, "color": PGIC_COLOURS[score],
+                    "line": {"color": "#fff", "width": 0.5}},
+            hovertemplate=f"%{{x|%-d %b %Y %H:%M}}%{{text}}: PGIC “{words}”"
+                          f"<extra>Since the block, my leg pain is…</extra>"))
+    return traces
+
+
 def _most_telling(colours: dict[str, int] | None) -> str | None:
     """The commonest colour other than "same as the other foot" (which is the normal state)."""
     if not colours:
@@ -380,7 +503,10 @@ def timeline_caption(analysis: PatientAnalysis, entries: list[EntryRecord]) -> s
         ("walking", lambda e: e.walk_pain_free_min is not None or e.walk_max_min is not None),
         ("foot colour", lambda e: e.colour),
         ("side effects", lambda e: e.side_effects),
-        ("extra medicine", lambda e: e.rescue_medication)) if any(map(present, entries))]
+        ("extra medicine", lambda e: e.rescue_medication),
+        ("touch pain", lambda e: e.touch_pain),
+        ("the patient's impression of change since the block", lambda e: e.pgic))
+        if any(map(present, entries))]
     listed = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
     parts = [f"{listed.capitalize()} from {fmt_date(days[0].date)} to "
              f"{fmt_date(days[-1].date)}: {readings:,} readings on {len(days):,} days, "
