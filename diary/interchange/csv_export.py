@@ -21,6 +21,11 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from diary.clinical import vocab
+from diary.clinical.followup import CHECKPOINT_DAYS
+
+# A checkpoint's figures in the block summary, each as cp<day>_<figure>.
+CHECKPOINT_FIGURES = ("diary_days", "relief_pct", "temp_gain_c", "walk_pain_free_gain_min",
+                      "walk_max_gain_min", "rest_pain_nights", "wound", "pgic")
 
 BOM = "\ufeff"  # lets Excel open the file as UTF-8
 CHUNK_CHARS = 64 * 1024
@@ -51,6 +56,11 @@ SUMMARY_COLUMNS = (
     "repeat_due",
     # added after the first contract:
     "still_relieved", "reason_codes",
+    # added with migration 0008 (docs/clinical.md §7, §8): every block, then the checkpoints
+    # of a neurolysis / RF block (empty for other blocks and for checkpoints not begun)
+    "touch_pain_before", "touch_pain_after", "pgic_answers", "pgic_disagreement",
+    "follow_up_flags",
+    *(f"cp{day}_{figure}" for day in CHECKPOINT_DAYS for figure in CHECKPOINT_FIGURES),
 )
 DELETED_COLUMN = "deleted_at"  # appended to entries and blocks when deleted rows are asked for
 
@@ -440,7 +450,28 @@ def summary_cells(patient_analysis, patient_record: str,
             yes_no(pa.repeat_due and a.block.id == latest),
             yes_no(a.duration.still_relieved) if curve_known else "",
             text(";".join(r.code for r in a.reasons)),
+            *follow_up_cells(a),
         ]
+
+
+def follow_up_cells(a) -> list[str]:
+    """§7/§8 cells of one `relief.BlockAnalysis`: touch pain, PGIC, flags, checkpoints."""
+    touch = a.touch_pain
+    cells = [one_decimal(touch.before_mean), one_decimal(touch.after_mean),
+             text(";".join(f"{p.day}:{p.answer}" for p in a.pgic)),
+             yes_no(any(p.disagreement for p in a.pgic)) if a.pgic else ""]
+    fu = a.limb_follow_up
+    if fu is None:
+        return [*cells, "", *("" for _ in CHECKPOINT_DAYS for _ in CHECKPOINT_FIGURES)]
+    cells.append(text(";".join(f.code for f in fu.flags)))
+    for c in fu.checkpoints:
+        if c.state == "upcoming":
+            cells.extend("" for _ in CHECKPOINT_FIGURES)
+            continue
+        cells += [whole(c.diary_days), one_decimal(c.relief_pct), one_decimal(c.temp_gain_c),
+                  one_decimal(c.walk_pain_free_gain_min), one_decimal(c.walk_max_gain_min),
+                  whole(c.rest_pain_nights), text(c.wound or ""), text(c.pgic or "")]
+    return cells
 
 
 # ---------------------------------------------------------------------------- documents

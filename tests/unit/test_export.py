@@ -234,3 +234,38 @@ def test_summary_leaves_a_pending_block_empty_and_writes_a_negative_relief_as_a_
     assert second["verdict"] == "" and second["prolonged"] == ""
     assert second["verdict_reason"].startswith("Pending")
     assert first["repeat_due"] == second["repeat_due"] == "no"
+
+
+def test_summary_carries_the_follow_up_figures_of_a_neurolysis_and_leaves_them_empty_otherwise():
+    """A neurolysis on 10 Jan 2025 (London = UTC) after a week at pain 8 with touch pain
+    marked; pain 4 on days 4-10 with touch pain mild, a PGIC answer on day 7 and a wound
+    answer; nothing yet around day 30 ("no diary days"); days 83-97 not begun."""
+    t0 = datetime(2025, 1, 10, 10, tzinfo=UTC)
+    day = lambda n: datetime(2025, 1, 10, 18, tzinfo=UTC) + timedelta(days=n)  # noqa: E731
+    entries = [EntryRecord(f"b{n}", day(-n), 8, touch_pain="marked") for n in range(1, 8)]
+    entries += [EntryRecord(f"a{n}", day(n), 4, touch_pain="mild", night_rest_pain=n == 5)
+                for n in range(4, 11)]
+    entries += [EntryRecord("p7", day(7) + timedelta(minutes=5), 4, pgic="much_better",
+                            wound="healing")]
+    blocks = [BlockRecord(1, t0, "neurolysis", pre_pain=8),
+              BlockRecord(2, t0 - timedelta(days=60), "diagnostic_la", pre_pain=8)]
+    result = analyse_patient(entries, blocks, Settings(), "Europe/London", day(40))
+    rows = {r["block_id"]: r for r in (
+        dict(zip(export.SUMMARY_COLUMNS, cells, strict=True))
+        for cells in export.summary_cells(result, "R-1", {1: 0, 2: 0}))}
+    neuro, la = rows["1"], rows["2"]
+    # Touch pain: marked (2) on the 7 days before; mild (1) on days 4-7 (days 1-7 only).
+    assert (neuro["touch_pain_before"], neuro["touch_pain_after"]) == ("2.0", "1.0")
+    assert neuro["pgic_answers"] == "7:much_better" and neuro["pgic_disagreement"] == "no"
+    # Day 7: 8 entries on 7 days, all pain 4 against B7 8 = 50 % relief; one night of pain.
+    assert neuro["cp7_diary_days"] == "7" and neuro["cp7_relief_pct"] == "50.0"
+    assert neuro["cp7_rest_pain_nights"] == "1" and neuro["cp7_wound"] == "healing"
+    assert neuro["cp7_pgic"] == "much_better" and neuro["cp7_temp_gain_c"] == ""
+    # Day 30: the span (27-33) is over with no diary: 0 days, no figures (not zero relief).
+    assert neuro["cp30_diary_days"] == "0" and neuro["cp30_relief_pct"] == ""
+    assert neuro["cp30_wound"] == "healing"
+    assert all(neuro[f"cp90_{f}"] == "" for f in export.CHECKPOINT_FIGURES)
+    assert neuro["follow_up_flags"] == ""
+    # The local-anaesthetic block: no checkpoints, and no PGIC asked.
+    assert all(la[c] == "" for c in export.SUMMARY_COLUMNS if c.startswith("cp"))
+    assert la["follow_up_flags"] == la["pgic_answers"] == la["pgic_disagreement"] == ""

@@ -1,6 +1,8 @@
 """The consultant's follow-up page and printable summary, on the demo clinic."""
 
+import csv
 import html as html_text
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -229,3 +231,22 @@ def test_a_neurolysis_with_no_diary_yet_has_an_empty_follow_up_card(app, as_clin
     assert "Fontaine stage: No Fontaine stage recorded." in _text(card)
     assert "Touch pain: before: no answers / days 1–7: no answers" in _text(card)
     assert "beside the computed relief: no answers yet." in _text(card)
+
+
+def test_the_block_summary_export_carries_the_demo_neurolysis_checkpoints(consultant, demo_clinic):
+    from diary.interchange import csv_export as export
+    from tests.conftest import post_form
+
+    patient_id = demo_clinic["DEMO-002"]
+    body = post_form(consultant, f"/clinic/patients/{patient_id}/export",
+                     {"what": "block-summary"}, token_from="/clinic/export").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    neuro = next(r for r in rows if r["kind"] == "neurolysis")
+    assert neuro["follow_up_flags"].split(";")[0] == "wound"
+    for day in (7, 30, 90):  # done, with diary days and figures
+        assert int(neuro[f"cp{day}_diary_days"]) > 0 and neuro[f"cp{day}_relief_pct"]
+    assert neuro["cp30_wound"] == "healing" and neuro["cp30_pgic"] == "much_better"
+    assert all(neuro[f"cp180_{f}"] == "" for f in export.CHECKPOINT_FIGURES)  # not begun
+    assert "7:" in neuro["pgic_answers"] and neuro["touch_pain_before"]
+    other = next(r for r in rows if r["kind"] != "neurolysis")
+    assert other["cp7_diary_days"] == "" and other["follow_up_flags"] == ""
