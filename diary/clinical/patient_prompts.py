@@ -1,6 +1,7 @@
 """The patient's side of blocks: the reading prompts of diary.clinical.schedule for the entry
-form and the history page, and the history's days with the blocks placed among the entries.
-Plain Python: the view hands in the records, the time zone and the clock. """
+form and the history page (with the extra questions they ask today), who is offered the limb
+questions of docs/clinical.md §7, and the history's days with the blocks placed among the
+entries. Plain Python: the view hands in the records, the time zone and the clock. """
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from itertools import groupby
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from diary.clinical import vocab
 from diary.clinical.records import BlockRecord, EntryRecord
-from diary.clinical.schedule import Prompt, first_open, full_schedule, todays
+from diary.clinical.schedule import ASKS, Prompt, first_open, full_schedule, todays
 from diary.clinical.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,10 @@ class Prompts:
     note: str | None             # the block-day reminder, while block-day readings are asked
     today: list[TodayPrompt]     # all of today's prompts, in time order
     booked: datetime | None      # the next block booked (UTC), if any
+    # The extra questions (schedule.ASKS codes) the entry form asks now: those of today's
+    # prompts not yet covered by a reading (window still open) and not yet answered.
+    asks: tuple[str, ...] = ()
+    also: str | None = None      # those asks in words, unless the next prompt's text says them
 
     def __bool__(self) -> bool:
         return bool(self.next or self.today or self.booked)
@@ -60,7 +66,22 @@ def prompts(entries: Sequence[EntryRecord], blocks: Sequence[BlockRecord], tz: s
     block_day = [p for p in ([upcoming] if upcoming else []) + today if p.kind == "block_day"]
     note = block_day[0].note if block_day else None
     booked = min((b.performed_at for b in blocks if b.performed_at > now), default=None)
-    return Prompts(upcoming, note, [TodayPrompt(*_line(p, now)) for p in today], booked)
+    asking = {a for p in today if not p.covered and p.window_end > now
+              for a in p.asks if a not in p.answered}
+    asks = tuple(a for a in ASKS if a in asking)
+    said = {a for a in upcoming.asks if a not in upcoming.answered} if upcoming else set()
+    unsaid = [ASKS[a] for a in asks if a not in said]
+    also = "Also today: " + "; ".join(unsaid) + "." if unsaid else None
+    return Prompts(upcoming, note, [TodayPrompt(*_line(p, now)) for p in today], booked,
+                   asks, also)
+
+
+def limb_questions(condition: str, blocks: Iterable[BlockRecord], now: datetime) -> bool:
+    """Whether the entry form offers §7's questions (rest pain at night, the wound) on any
+    day: to a patient with limb ischaemia, or who has had a neurolysis or radiofrequency
+    block (a booked one does not count until it is done)."""
+    return condition == "pad_clti" or any(
+        b.kind in vocab.NEUROLYTIC_KINDS and b.performed_at <= now for b in blocks)
 
 
 def _line(p: Prompt, now: datetime) -> tuple[str, str]:

@@ -8,23 +8,42 @@ The schedule follows the latest block done and the next one booked:
   or to the analysis window if that is set longer), noting extra medicine and numbness/weakness;
 - days 1-7: four suggested slots, 08:00, 12:00, 16:00 and 20:00 (two to four a day is fine);
 - days 8-28: once a day;
-- then weekly until back to baseline (local anaesthetic), or monthly to 12 months (neurolysis,
-  radiofrequency). Weekly prompts also stop at 12 months, and every prompt of a block stops
-  where the next block's schedule begins; on days 1-28 the block's own prompts take precedence
-  over the next block's once-a-day ones.
+- then weekly: until back to baseline (local anaesthetic), or to 12 months (neurolysis,
+  radiofrequency). Weekly prompts stop at week 52 in either case, and every prompt of a block
+  stops where the next block's schedule begins; on days 1-28 the block's own prompts take
+  precedence over the next block's once-a-day ones.
 
 Each prompt has a window: an entry with window_start <= observed_at < window_end covers it.
 Windows never overlap, so one entry covers one prompt. They run from half-way after the
 previous slot to half-way to the next (block day, days 1-7), or the whole local day (daily),
-or the 7 local days ending on the due day (weekly, monthly). The first block-day window
-opens when the analysis window does (15 min), so a covered prompt is a reading the analysis
-uses. No block known: no prompts.
+or the 7 local days ending on the due day (weekly). The first block-day window opens when the
+analysis window does (15 min), so a covered prompt is a reading the analysis uses. No block
+known: no prompts.
+
+Some prompts also ask extra questions (`Prompt.asks`, docs/clinical.md §7, §8):
+
+- "pgic", how the pain has changed since the block: on days 7 and 28 after every block, and
+  after neurolysis or radiofrequency also at the checkpoints of followup.CHECKPOINT_DAYS
+  (days 30, 90, 180);
+- "limb", rest pain at night and the wound: weekly (days 7, 14, 21, ... to week 52) after
+  neurolysis or radiofrequency.
+
+An ask due on local day d goes on the block's prompt whose window covers day d (the last one
+of the day on days 1-7: 20:00). Our choice: after neurolysis or radiofrequency the readings
+from day 29 are weekly (they were monthly), because section 7 asks its questions weekly and
+judges days 90 and 180 on the diary days within 7 days of them, which a monthly reading could
+miss; each weekly reading carries "limb", and those covering days 30, 90 and 180 "pgic". Asks
+follow their prompts: where a block's prompts stop (the next block), its asks stop too.
+
+An ask is answered by an entry from the start of its prompt's due day (or window, if earlier)
+to the window's end that carries the answer (`answered`); an answer given in the morning of
+day 7 answers the 20:00 prompt's ask. The prompt's text names the asks not yet answered
+("Also: how your pain has changed since the block.").
 """
 
 from __future__ import annotations
 
-import calendar
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 from diary.clinical import vocab
 from diary.clinical.analysis import analyse_patient
+from diary.clinical.followup import CHECKPOINT_DAYS
 from diary.clinical.records import BlockRecord, EntryRecord
 from diary.clinical.settings import Settings
 
@@ -42,13 +62,19 @@ PROMPT_KINDS = {
     "early": "First-week reading",
     "daily": "Daily reading",
     "weekly": "Weekly reading",
-    "monthly": "Monthly reading",
 }
 EARLY_SLOTS = (time(8), time(12), time(16), time(20))
 DAILY_AT = time(20)
 EARLY_DAYS, DAILY_DAYS = 7, 28
-FOLLOW_UP_MONTHS = 12
 LAST_WEEK = 52                   # weekly prompts stop at week 52 (12 months)
+FOLLOW_UP_DAYS = 365             # no prompt of a block after a year
+# The extra questions a prompt may ask, in the words the patient reads after "Also:".
+ASKS = {
+    "pgic": "how your pain has changed since the block",
+    "limb": "your leg at night and your foot",
+}
+PGIC_DAYS = (7, 28)              # after every block (§8), and the §7 checkpoints after neurolysis
+LIMB_EVERY = 7                   # days between the §7 questions after neurolysis / RF
 BLOCK_DAY_NOTE = ("Please also note any extra pain medicine you took and any numbness or "
                   "weakness in your leg.")
 
@@ -67,6 +93,8 @@ class Prompt:
     covered_by: str | None       # id of the first entry in the window
     block_id: int | None
     note: str | None = None
+    asks: tuple[str, ...] = ()   # ASKS codes: the extra questions this reading asks
+    answered: tuple[str, ...] = ()   # those of `asks` an entry has already answered
 
 
 @dataclass
@@ -78,6 +106,7 @@ class _Slot:
     reason: str
     block_id: int
     note: str | None = None
+    asks: tuple[str, ...] = ()
 
 
 def full_schedule(blocks: Iterable[BlockRecord], entries: Iterable[EntryRecord], tz: str,
@@ -146,14 +175,18 @@ def entries_from(blocks: Iterable[BlockRecord], tz: str, now: datetime,
     with the whole diary, so a page that shows the prompts need not load it all.
 
     - Both show only prompts whose window ends after the start of today (local). The widest
-      windows (weekly, monthly) span 7 local days, so every entry that can cover one is from
-      midnight six days before today on; the block-day series of a block done today (or late
+      windows (weekly) span 7 local days, so every entry that can cover one is from midnight
+      six days before today on; the block-day series of a block done today (or late
       yesterday) starts later still. Trimmed windows only shrink.
+    - An ask is answered by an entry from the start of its prompt's window or due day,
+      whichever is earlier: for such a prompt that is within those 7 days too (the due day
+      of a window ending after today began is today or later).
     - A local-anaesthetic block's weekly prompts stop once the patient is back to baseline,
       which the analysis finds from that block's B7 (the `baseline_days` before its day) and
       its relief curve since. While those prompts can still fall due (to 52 weeks after the
       block), the entries from the start of its B7 on are needed. No other rule of the
-      schedule reads an entry.
+      schedule reads an entry (the weekly prompts after neurolysis or radiofrequency do not
+      stop at baseline).
     """
     s = settings or Settings()
     zone = ZoneInfo(tz)
@@ -191,13 +224,13 @@ def _after(block: BlockRecord, upcoming: BlockRecord | None, entries: list[Entry
            blocks: list[BlockRecord], s: Settings, zone: ZoneInfo, now: datetime) -> list[_Slot]:
     day0 = _local_day(block.performed_at, zone)
     stop = _local_day(upcoming.performed_at, zone) if upcoming is not None else None
-    # Weekly and monthly windows span a week, so they stop where the next block's diary starts.
+    # Weekly windows span a week, so they stop where the next block's diary starts.
     long_stop = stop - timedelta(days=s.baseline_days) if stop is not None else None
     slots = []
     for n in range(1, DAILY_DAYS + 1):
         d = day0 + timedelta(days=n)
         if stop is not None and d >= stop:
-            return slots
+            break
         if n <= EARLY_DAYS:
             edges = [_midnight(d, zone)] + [_at(d, t, zone) for t in (time(10), time(14), time(18))]
             edges.append(_midnight(d + timedelta(days=1), zone))
@@ -209,25 +242,54 @@ def _after(block: BlockRecord, upcoming: BlockRecord | None, entries: list[Entry
             slots.append(_Slot(_at(d, DAILY_AT, zone), _midnight(d, zone),
                                _midnight(d + timedelta(days=1), zone), "daily",
                                f"day {n} after your block (once a day until week 4)", block.id))
+    else:
+        slots += _weekly(block, day0, long_stop, entries, blocks, s, zone, now)
+    _attach_asks(block, day0, slots, zone)
+    return slots
 
-    last = day0 + timedelta(days=365)
+
+def _weekly(block: BlockRecord, day0: date, long_stop: date | None, entries: list[EntryRecord],
+            blocks: list[BlockRecord], s: Settings, zone: ZoneInfo,
+            now: datetime) -> list[_Slot]:
+    """Weeks 5 to 52: until back to baseline after local anaesthetic; to 12 months after
+    neurolysis or radiofrequency (weekly, not monthly: see the module docstring)."""
+    last = day0 + timedelta(days=FOLLOW_UP_DAYS)
     if block.kind in vocab.LOCAL_ANAESTHETIC_KINDS:
         back = _back_to_baseline(block, entries, blocks, s, zone, now)
         if back is not None:
             last = min(last, day0 + timedelta(days=back))
-        days = [(day0 + timedelta(days=7 * w), f"week {w} after your block")
-                for w in range(DAILY_DAYS // 7 + 1, LAST_WEEK + 1)]
-        kind = "weekly"
-    else:
-        days = [(_add_months(day0, m), f"month {m} after your block")
-                for m in range(2, FOLLOW_UP_MONTHS + 1)]
-        kind = "monthly"
-    for d, reason in days:
+    slots = []
+    for w in range(DAILY_DAYS // 7 + 1, LAST_WEEK + 1):
+        d = day0 + timedelta(days=7 * w)
         if d > last or (long_stop is not None and d >= long_stop):
             break
         slots.append(_Slot(_at(d, DAILY_AT, zone), _midnight(d - timedelta(days=6), zone),
-                           _midnight(d + timedelta(days=1), zone), kind, reason, block.id))
+                           _midnight(d + timedelta(days=1), zone), "weekly",
+                           f"week {w} after your block", block.id))
     return slots
+
+
+def _ask_days(block: BlockRecord) -> dict[int, tuple[str, ...]]:
+    """Days after the block -> the ASKS codes due that day."""
+    neurolytic = block.kind in vocab.NEUROLYTIC_KINDS
+    pgic = set(PGIC_DAYS) | (set(CHECKPOINT_DAYS) if neurolytic else set())
+    limb = set(range(LIMB_EVERY, 7 * LAST_WEEK + 1, LIMB_EVERY)) if neurolytic else set()
+    return {n: tuple(code for code, due in (("pgic", n in pgic), ("limb", n in limb)) if due)
+            for n in sorted(pgic | limb)}
+
+
+def _attach_asks(block: BlockRecord, day0: date, slots: list[_Slot], zone: ZoneInfo) -> None:
+    """Each ask goes on the last of the block's prompts whose window touches its local day
+    (`slots` in time order, windows disjoint). A day with no such prompt asks nothing."""
+    ends = [x.end for x in slots]
+    for n, asks in _ask_days(block).items():
+        d = day0 + timedelta(days=n)
+        lo, hi = _midnight(d, zone), _midnight(d + timedelta(days=1), zone)
+        i = bisect_right(ends, lo)            # the first window ending after the day starts
+        touching = [x for x in slots[i:i + len(EARLY_SLOTS) + 1] if x.start < hi]
+        if touching:
+            x = touching[-1]
+            x.asks = tuple(code for code in ASKS if code in x.asks or code in asks)
 
 
 def _before(block: BlockRecord, current: BlockRecord | None, taken: set[date], s: Settings,
@@ -286,15 +348,30 @@ def _cover(slots: list[_Slot], entries: list[EntryRecord], zone: ZoneInfo,
         lead = "Reading due"
         if x.kind in ("daily", "pre_block_daily"):
             lead, when = "Daily reading due", f"by {when}"
-        elif x.kind in ("weekly", "monthly"):
-            lead = f"{x.kind.capitalize()} reading due"
-            when = f"by {when}"
+        elif x.kind == "weekly":
+            lead, when = "Weekly reading due", f"by {when}"
+        text = f"{lead} {when} — {x.reason}"
+        answered: tuple[str, ...] = ()
+        if x.asks:
+            since = min(x.start, _midnight(local.date(), zone))
+            span = ordered[bisect_left(times, since):bisect_left(times, x.end)]
+            answered = tuple(a for a in x.asks if any(_ANSWERS[a](e) for e in span))
+            also = [ASKS[a] for a in x.asks if a not in answered]
+            if also:
+                text += ". Also: " + "; ".join(also) + "."
         prompts.append(Prompt(
-            due_at=x.due, label=label, day_label=day_label, text=f"{lead} {when} — {x.reason}",
+            due_at=x.due, label=label, day_label=day_label, text=text,
             reason=x.reason, kind=x.kind, window_start=x.start, window_end=x.end,
             covered=hit is not None, covered_by=hit.id if hit is not None else None,
-            block_id=x.block_id, note=x.note))
+            block_id=x.block_id, note=x.note, asks=x.asks, answered=answered))
     return prompts
+
+
+# Which entries answer an ask.
+_ANSWERS = {
+    "pgic": lambda e: e.pgic is not None,
+    "limb": lambda e: e.night_rest_pain is not None or e.wound is not None,
+}
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -322,9 +399,3 @@ def _duration_words(minutes: int) -> str:
     hours = minutes // 60
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
-
-def _add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    # The 31st of a shorter month becomes that month's last day.
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))

@@ -8,7 +8,8 @@ from diary.services import audit, changes, summaries
 
 CONTENT = ("observed_at", "utc_offset_min", "pain", "temp_treated_c", "temp_other_c", "colour",
            "feels", "walk_pain_free_min", "walk_max_min", "did_not_walk", "swelling",
-           "sweating", "side_effects", "rescue_medication", "notes")
+           "sweating", "side_effects", "rescue_medication", "notes", "touch_pain",
+           "night_rest_pain", "wound", "pgic")
 
 
 class DuplicateConflict(Exception):

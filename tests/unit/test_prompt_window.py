@@ -2,6 +2,7 @@
 the prompts computed from the entries since then equal those from the whole diary (hypothesis),
 with the analysis run at most once."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,8 @@ DIARY_DAYS = 150
 ZONES = ["UTC", "Europe/London", "America/New_York", "Pacific/Auckland", "Asia/Kolkata",
          "America/Havana", "America/Santiago"]
 KINDS = sorted(vocab.BLOCK_KINDS)
+ANSWERS = [{}, {}, {}, {"pgic": "much_better"}, {"night_rest_pain": False},
+           {"wound": "healing"}, {"pgic": "no_change", "night_rest_pain": True}]
 RUNS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -65,6 +68,10 @@ def diaries(draw):
         return stretch[max(0, min(minute // DAY, DIARY_DAYS)) * len(stretch) // (DIARY_DAYS + 1)]
 
     entries = [entry(i, d * DAY + m, pain(d * DAY + m, p)) for i, (d, m, p) in enumerate(rows)]
+    # Some entries answer the prompts' extra questions (PGIC, the leg at night and the foot).
+    answers = draw(st.lists(st.sampled_from(ANSWERS), min_size=len(entries),
+                            max_size=len(entries)))
+    entries = [replace(e, **a) for e, a in zip(entries, answers, strict=True)]
     # The order the loaders give: by time, ties by id.
     entries.sort(key=lambda e: (e.observed_at, e.id))
     # Any moment from before the diary to well past a year after it (weekly prompts stop at
@@ -146,7 +153,7 @@ def test_the_prompts_run_the_analysis_once(monkeypatch):
     calls.clear()
     patient_prompts.prompts(entries, [block(0, 10 * DAY, "neurolysis", 7, False)], "UTC", now,
                             None)
-    assert calls == []  # monthly prompts need no analysis
+    assert calls == []  # the weekly prompts after neurolysis need no analysis
 
 
 # ------------------------------------------------------------- each edge of the window, exactly
@@ -165,18 +172,18 @@ def both(entries, blocks, tz, now):
     return (next_reading(blocks, entries, tz, now), reading_prompts(blocks, entries, tz, now))
 
 
-def test_a_monthly_window_reaches_back_to_midnight_six_days_before_today():
-    """The only reading in a monthly prompt's 7-day window, at its first moment, covers it."""
+def test_a_weekly_window_reaches_back_to_midnight_six_days_before_today():
+    """The only reading in a weekly prompt's 7-day window, at its first moment, covers it."""
     tz = "Pacific/Auckland"
     blocks = [BlockRecord(id=1, performed_at=local(tz, date(2025, 1, 10), 10), kind="neurolysis")]
-    now = local(tz, date(2025, 3, 10), 12)              # month 2 is due today, by 20:00
-    edge = local(tz, date(2025, 3, 4), 0)
+    now = local(tz, date(2025, 3, 14), 12)              # week 9 is due today, by 20:00
+    edge = local(tz, date(2025, 3, 8), 0)
     entries = [*every_day(tz, date(2025, 1, 11), date(2025, 2, 20), lambda d: 5),
                EntryRecord(id="edge", observed_at=edge, pain=4)]
     since = entries_from(blocks, tz, now)
     assert since == edge
     today = reading_prompts(blocks, entries, tz, now)
-    assert [(p.kind, p.covered_by) for p in today] == [("monthly", "edge")]
+    assert [(p.kind, p.covered_by) for p in today] == [("weekly", "edge")]
     assert both([e for e in entries if e.observed_at >= since], blocks, tz, now) \
         == both(entries, blocks, tz, now)
     later = [e for e in entries if e.observed_at > since]
@@ -221,3 +228,27 @@ def test_the_blocks_baseline_is_read_until_week_52_is_past():
         recent = [e for e in entries if e.observed_at >= last_week]
         # Without the baseline, week 52 (due on day 364) would still be asked for.
         assert bool(reading_prompts(blocks, recent, tz, now)) is reads_baseline
+
+
+def test_an_ask_is_answered_from_the_first_moment_of_its_day():
+    """Day 7's questions sit on its 20:00 reading (window 18:00-midnight), and an answer from
+    that day's first moment on answers them; one a minute earlier does not. On the day New York
+    springs forward, too."""
+    tz = "America/New_York"
+    day0 = date(2025, 3, 2)
+    blocks = [BlockRecord(id=1, performed_at=local(tz, day0, 10), kind="neurolysis")]
+    day7 = day0 + timedelta(days=7)                     # 9 Mar: 23 hours long
+    now = local(tz, day7, 12)
+    first = local(tz, day7, 0)
+    entries = [EntryRecord(id="late", observed_at=first - timedelta(minutes=1), pain=5,
+                           pgic="much_better", wound="none"),
+               EntryRecord(id="edge", observed_at=first, pain=5, pgic="no_change")]
+    [asking] = [p for p in reading_prompts(blocks, entries, tz, now) if p.asks]
+    assert (asking.label, asking.asks, asking.answered) == ("20:00", ("pgic", "limb"), ("pgic",))
+    assert asking.text.endswith("Also: your leg at night and your foot.")
+    since = entries_from(blocks, tz, now)
+    assert since <= first
+    assert both([e for e in entries if e.observed_at >= since], blocks, tz, now) \
+        == both(entries, blocks, tz, now)
+    [alone] = [p for p in reading_prompts(blocks, entries[:1], tz, now) if p.asks]
+    assert alone.answered == ()

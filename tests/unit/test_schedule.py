@@ -5,6 +5,7 @@ London in January is UTC, so local clock times equal UTC times unless a test say
 
 from datetime import UTC, date, datetime, timedelta
 
+from diary.clinical import patient_prompts
 from diary.clinical.records import BlockRecord, EntryRecord
 from diary.clinical.schedule import full_schedule, next_reading, reading_prompts
 from diary.clinical.settings import Settings
@@ -136,14 +137,116 @@ def test_weekly_prompts_stop_once_back_to_baseline():
     assert [p for p in schedule if p.kind == "daily"]  # days 8-28 are still asked for
 
 
-def test_monthly_to_12_months_after_neurolysis():
-    # Block on 31 Jan: months 2-12, the 31st becoming the last day of shorter months.
+def test_weekly_to_12_months_after_neurolysis():
+    # Our choice (§5, §7): weekly, not monthly, from day 29: week 5 (7 Mar) to week 52.
     blk = la(t(31, 10), kind="neurolysis")
-    monthly = [p for p in full_schedule([blk], [], LON, t(1, month=2)) if p.kind == "monthly"]
-    assert [p.due_at.date() for p in monthly[:3]] == [date(2025, 3, 31), date(2025, 4, 30),
-                                                      date(2025, 5, 31)]
-    assert len(monthly) == 11 and monthly[-1].due_at.date() == date(2026, 1, 31)
-    assert monthly[0].reason == "month 2 after your block"
+    schedule = full_schedule([blk], [], LON, t(1, month=2))
+    weekly = [p for p in schedule if p.kind == "weekly"]
+    assert {p.kind for p in schedule} == {"pre_block", "block_day", "early", "daily", "weekly"}
+    assert [p.due_at.date() for p in weekly[:3]] == [date(2025, 3, 7), date(2025, 3, 14),
+                                                     date(2025, 3, 21)]
+    assert len(weekly) == 48 and weekly[-1].due_at.date() == date(2026, 1, 30)
+    assert weekly[0].reason == "week 5 after your block"
+    assert weekly[-1].reason == "week 52 after your block"
+    # The week-5 window runs from day 29 (1 Mar) to the due day: days 29-35 follow day 28.
+    assert weekly[0].window_start == t(1, 0, month=3)
+    assert_windows_do_not_overlap(schedule)
+    assert next_reading([blk], [], LON, t(1, month=2) + timedelta(days=365)) is None
+
+
+def test_weekly_after_neurolysis_does_not_stop_at_baseline():
+    # The same diary stops a local-anaesthetic block's weekly prompts (back to baseline on
+    # day 8) but not those of a neurolysis or RF block: they run to 12 months.
+    entries = [e(f"b{n}", B - timedelta(days=n), 8) for n in range(1, 8)]
+    entries += [e(f"a{n}", B + timedelta(days=n, hours=8), p)
+                for n, p in enumerate([2, 2, 2, 4, 6, 6, 8, 8, 8], 1)]
+    for kind in ("neurolysis", "radiofrequency"):
+        schedule = full_schedule([la(B, kind=kind)], entries, LON, t(1, month=3))
+        assert len([p for p in schedule if p.kind == "weekly"]) == 48, kind
+
+
+def asks_by_day(schedule, block_at):
+    """{days after the block: the asks} of the prompts that ask anything extra."""
+    day0 = block_at.date()
+    return {(p.due_at.date() - day0).days: p.asks for p in schedule if p.asks}
+
+
+def test_pgic_on_day_7_and_day_28_after_every_block():
+    # Day 7's last slot (20:00 on 17 Jan) and day 28's daily prompt (7 Feb); nothing else.
+    for kind in ("diagnostic_la", "therapeutic_la"):
+        schedule = full_schedule([la(B, kind=kind)], [], LON, t(10, 11))
+        assert asks_by_day(schedule, B) == {7: ("pgic",), 28: ("pgic",)}, kind
+        day7 = [p for p in schedule if p.asks][0]
+        assert (day7.kind, day7.label, day7.day_label) == ("early", "20:00", "Fri 17 Jan")
+        day28 = [p for p in schedule if p.asks][1]
+        assert (day28.kind, day28.due_at) == ("daily", t(7, 20, month=2))
+    prompts = reading_prompts([la(B)], [], LON, t(17, 9))
+    assert [p.asks for p in prompts] == [(), (), (), ("pgic",)]
+    assert prompts[3].text == (
+        "Reading due 20:00 — day 7 after your block (2 to 4 readings a day this week). "
+        "Also: how your pain has changed since the block.")
+    assert prompts[0].text == ("Reading due 08:00 — day 7 after your block (2 to 4 readings a "
+                               "day this week)")
+
+
+def test_after_neurolysis_pgic_at_the_checkpoints_and_the_limb_questions_weekly():
+    for kind in ("neurolysis", "radiofrequency"):
+        blk = la(B, kind=kind)
+        schedule = full_schedule([blk], [], LON, t(10, 11))
+        asks = asks_by_day(schedule, B)
+        # The limb questions every 7 days to week 52; PGIC on days 7 and 28, and on the
+        # prompts whose windows hold days 30 (week 5), 90 (week 13) and 180 (week 26).
+        assert sorted(asks) == list(range(7, 365, 7)), kind
+        assert [n for n, a in asks.items() if "pgic" in a] == [7, 28, 35, 91, 182]
+        assert all("limb" in a for a in asks.values())
+        assert all(a in (("limb",), ("pgic", "limb")) for a in asks.values())
+        for day in (7, 28, 30, 90, 180):   # the prompt whose window holds that day asks PGIC
+            d = B.date() + timedelta(days=day)
+            at = datetime(d.year, d.month, d.day, 19, tzinfo=UTC)
+            [holder] = [p for p in schedule if p.window_start <= at < p.window_end]
+            assert "pgic" in holder.asks, (kind, day)
+        assert_windows_do_not_overlap(schedule)
+    week13 = next(p for p in schedule if p.reason == "week 13 after your block")
+    assert week13.text == ("Weekly reading due by 20:00 on Fri 11 Apr — week 13 after your "
+                           "block. Also: how your pain has changed since the block; your leg "
+                           "at night and your foot.")
+    week6 = next(p for p in schedule if p.reason == "week 6 after your block")
+    assert week6.text.endswith("week 6 after your block. Also: your leg at night and your foot.")
+
+
+def test_an_ask_is_answered_by_an_entry_with_the_answer_from_the_start_of_its_day():
+    # Day 7 is 17 Jan: the PGIC ask sits on the 20:00 slot (window 18:00-midnight).
+    def day7(entries):
+        return [p for p in reading_prompts([la(B)], entries, LON, t(17, 19)) if p.asks][0]
+
+    morning = EntryRecord("m", t(17, 9), 4, pgic="much_better")
+    answered = day7([morning])
+    assert answered.answered == ("pgic",) and not answered.covered
+    assert "Also" not in answered.text
+    # Without the answer, or the day before, the question is still to be asked.
+    assert day7([e("m", t(17, 9))]).answered == ()
+    assert day7([EntryRecord("y", t(16, 23), 4, pgic="much_better")]).answered == ()
+    # After neurolysis the weekly limb questions are answered by either answer in the week.
+    blk = la(B, kind="neurolysis")
+    week6 = t(21, 12, month=2)               # day 42: week 6, window 15-21 Feb
+    for answer in ({"night_rest_pain": False}, {"wound": "none"}):
+        entries = [EntryRecord("w", t(15, 8, month=2), 5, **answer)]
+        [p] = reading_prompts([blk], entries, LON, week6)
+        assert (p.asks, p.answered, p.covered_by) == (("limb",), ("limb",), "w")
+    [p] = reading_prompts([blk], [EntryRecord("w", t(15, 8, month=2), 5, pgic="no_change")],
+                          LON, week6)
+    assert p.answered == ()
+
+
+def test_the_asks_stop_with_the_blocks_prompts():
+    # A next block on 20 Mar (day 69): the weekly prompts, and their asks, stop at its
+    # baseline week (13 Mar on); the next block's own prompts ask nothing before it is done.
+    blk = la(B, kind="neurolysis")
+    schedule = full_schedule([blk, la(t(20, 10, month=3), id=2)], [], LON, t(12))
+    assert [p.kind for p in schedule if p.block_id == 2][0] == "pre_block_daily"
+    asks = asks_by_day(schedule, B)
+    assert max(asks) == 56 and all(p.block_id == 1 for p in schedule if p.asks)
+    assert_windows_do_not_overlap(schedule)
 
 
 def test_before_a_booked_block_once_a_day_for_7_days():
@@ -228,3 +331,33 @@ def test_no_block_no_prompts():
 
 def test_nothing_left_a_year_later():
     assert next_reading([la(B)], [], LON, t(1, month=3) + timedelta(days=365)) is None
+
+
+def test_the_entry_form_asks_what_todays_open_prompts_ask():
+    asked = patient_prompts.prompts([], [la(B)], LON, t(17, 9), None)   # day 7
+    assert asked.asks == ("pgic",)
+    assert asked.next.label == "08:00" and asked.next.asks == ()
+    assert asked.also == "Also today: how your pain has changed since the block."
+    morning = [EntryRecord("m", t(17, 8), 4, pgic="no_change")]
+    answered = patient_prompts.prompts(morning, [la(B)], LON, t(17, 9), None)
+    assert (answered.asks, answered.also) == ((), None)
+    assert patient_prompts.prompts([], [la(B)], LON, t(16, 9), None).asks == ()
+    # Day 91 after a neurolysis: the week-13 reading asks both, and says so itself.
+    weekly = patient_prompts.prompts([], [la(B, kind="neurolysis")], LON, t(11, 9, month=4),
+                                     None)
+    assert weekly.asks == ("pgic", "limb") and weekly.also is None
+    assert weekly.next.asks == ("pgic", "limb")
+    # Read (covered) without the answers: asked no more this week.
+    read = [e("r", t(6, 9, month=4))]
+    assert patient_prompts.prompts(read, [la(B, kind="neurolysis")], LON, t(11, 9, month=4),
+                                   None).asks == ()
+
+
+def test_the_limb_questions_are_offered_for_limb_ischaemia_or_after_neurolysis_or_rf():
+    now = t(20)
+    assert patient_prompts.limb_questions("pad_clti", [], now)
+    assert not patient_prompts.limb_questions("crps", [], now)
+    assert not patient_prompts.limb_questions("crps", [la(B), la(B, kind="therapeutic_la")], now)
+    for kind in ("neurolysis", "radiofrequency"):
+        assert patient_prompts.limb_questions("crps", [la(B, kind=kind)], now)
+        assert not patient_prompts.limb_questions("crps", [la(t(25), kind=kind)], now)  # booked

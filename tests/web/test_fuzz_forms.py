@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from diary.clinical import vocab
 from diary.clinical.settings import SETTING_LIMITS, Settings
 from diary.data.db import db
 from diary.data.models import Block, ClinicSettings, Entry, Patient
@@ -16,7 +17,9 @@ from tests.conftest import csrf_token
 NASTY = ["", " ", "NaN", "nan", "inf", "-inf", "Infinity", "1e309", "1e3", "-0", "0x10",
          "١٠", "５", "٣٢٫٥", "10.5", "-1", "11", "601", "99999999999999999999", "3,5", "33.33333",
          "<script>alert(1)</script>", "=HYPERLINK(\"http://x\")", "'; DROP TABLE entry;--",
-         "\x00", "\u202e", "a" * 10_000, "2026-02-30T25:61", "0000-00-00T00:00"]
+         "\x00", "\u202e", "a" * 10_000, "2026-02-30T25:61", "0000-00-00T00:00",
+         # Answers that are right for some field and wrong for others.
+         "yes", "no", "none", "mild", "worse", "much_better", "Yes, healing"]
 value = st.one_of(st.sampled_from(NASTY), st.text(max_size=40),
                   st.integers(-10**6, 10**6).map(str),
                   st.floats(allow_nan=True, allow_infinity=True).map(repr))
@@ -27,7 +30,7 @@ FUZZ = settings(max_examples=40, deadline=None,
 ENTRY_FIELDS = ["client_id", "observed_at", "pain", "temp_unit", "temp_treated", "temp_other",
                 "confirm_unusual", "colour", "feels", "walk_pain_free_min", "walk_max_min",
                 "did_not_walk", "swelling", "sweating", "side_effects", "rescue_medication",
-                "notes"]
+                "notes", "touch_pain", "night_rest_pain", "wound", "pgic"]
 
 
 def _in(x, lo, hi):
@@ -41,6 +44,9 @@ def _entries_valid(app):
             assert _in(e.temp_treated_c, 15, 40) and _in(e.temp_other_c, 15, 40)
             assert _in(e.walk_pain_free_min, 0, 600) and _in(e.walk_max_min, 0, 600)
             assert len(e.notes) <= 1000 and "\x00" not in e.notes
+            assert e.touch_pain in (None, *vocab.TOUCH_PAIN)
+            assert e.night_rest_pain in (None, True, False)
+            assert e.wound in (None, *vocab.WOUND) and e.pgic in (None, *vocab.PGIC)
 
 
 @FUZZ

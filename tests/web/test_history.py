@@ -110,3 +110,36 @@ def test_long_histories_page_back_to_the_very_first_entry(as_patient, app, world
         url = older.group(1).replace("&amp;", "&")
     assert sorted(seen) == sorted(made)
     assert len(seen) == len(set(seen))
+
+
+def facts(html: str) -> list[list[str]]:
+    """Each entry's listed facts, newest first, tags stripped."""
+    return [[" ".join(re.sub(r"<[^>]+>", " ", li).split())
+             for li in re.findall(r"<li[^>]*>(.*?)</li>", ul, re.S)]
+            for ul in re.findall(r'<ul class="facts">(.*?)</ul>', html, re.S)]
+
+
+def test_the_follow_up_answers_read_in_plain_words(as_patient, app, world):
+    at = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
+    add_entry(app, world.patient_id, at - timedelta(hours=3), touch_pain="none",
+              night_rest_pain=False, wound="none")
+    add_entry(app, world.patient_id, at - timedelta(hours=2), touch_pain="marked",
+              night_rest_pain=True, wound="new", pgic="very_much_worse")
+    add_entry(app, world.patient_id, at - timedelta(hours=1), touch_pain="mild",
+              wound="unchanged", pgic="much_better")
+    add_entry(app, world.patient_id, at)     # nothing answered: nothing said
+    html = as_patient.get("/diary/history").get_data(as_text=True)
+    assert facts(html) == [
+        [],
+        ["Light touch hurts: a little", "Sore or wound on the foot: yes, no change",
+         "Pain since the block: much better"],
+        ["Light touch hurts: a lot",
+         "Pain woke me or made me hang my leg down at night: yes",
+         "Sore or wound on the foot: yes, a new one", "Pain since the block: very much worse"],
+        ["Light touch hurts: no", "Pain woke me or made me hang my leg down at night: no",
+         "No sore or wound on the foot"],
+    ]
+    # The delete page shows the entry the same way.
+    third = re.findall(r"/diary/entries/([0-9a-f-]{36})/edit", html)[2]
+    page = as_patient.get(f"/diary/entries/{third}/delete")
+    assert "Sore or wound on the foot: yes, a new one" in page.get_data(as_text=True)

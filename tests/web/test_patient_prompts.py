@@ -145,6 +145,46 @@ def test_a_deleted_block_asks_for_nothing(app, client, patient_in):
     assert "block-card" not in page(client, "/diary/history")
 
 
+def test_the_weekly_reading_after_neurolysis_says_what_else_it_asks(app, client, patient_in):
+    # Day 90 (13 Sep) is in week 13's window (7-14 Sep): PGIC and the weekly limb questions.
+    pid = patient_in("Europe/London", BLOCK_AT + timedelta(days=90))
+    add_block(app, pid, BLOCK_AT, kind="neurolysis")
+    for url in ("/diary/", "/diary/history"):
+        box = prompt_box(page(client, url))
+        assert ("Next reading due by 20:00 on Sun 14 Sep — week 13 after your block. Also: how "
+                "your pain has changed since the block; your leg at night and your foot.") in box
+        assert "Also today" not in box     # the next reading says it already
+    html = page(client, "/diary/")
+    assert 'name="pgic"' in html and 'name="wound"' in html
+    # Answered: the reading is in, nothing more is asked this week, and next week's reading
+    # asks only the limb questions.
+    assert post_entry(client, pain="3", pgic="much_better", wound="healing").status_code == 302
+    box = prompt_box(page(client, "/diary/history"))
+    assert ("Next reading due by 20:00 on Sun 21 Sep — week 14 after your block. Also: your "
+            "leg at night and your foot.") in box
+    assert "how your pain has changed" not in box
+    assert 'name="pgic"' not in page(client, "/diary/")
+
+
+def test_today_list_says_which_reading_asks_more_until_it_is_answered(app, client, patient_in,
+                                                                      clock):
+    # Day 7 after a local-anaesthetic block: the 20:00 reading asks PGIC too.
+    pid = patient_in("Europe/London", BLOCK_AT + timedelta(days=7, hours=-2))   # 10:00 BST
+    add_block(app, pid, BLOCK_AT)
+    form_box = prompt_box(page(client, "/diary/"))
+    assert "Next reading due 12:00 — day 7 after your block" in form_box
+    assert "Also today: how your pain has changed since the block." in form_box
+    history = prompt_box(page(client, "/diary/history"))
+    assert ("Reading due 20:00 — day 7 after your block (2 to 4 readings a day this week). "
+            "Also: how your pain has changed since the block.") in history
+    assert post_entry(client, pain="4", pgic="a_little_better").status_code == 302
+    for url in ("/diary/", "/diary/history"):
+        assert "how your pain has changed" not in prompt_box(page(client, url))
+    # The next day asks nothing more.
+    clock.now += timedelta(days=1)
+    assert "Also" not in prompt_box(page(client, "/diary/history"))
+
+
 # ------------------------------------------------------------------------------- history
 
 def test_history_places_the_block_in_its_day_among_the_entries(app, client, patient_in):

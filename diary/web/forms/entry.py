@@ -23,6 +23,21 @@ from diary.web.forms.fields import (
 # \Z, not $: "$" also matches before a final newline, letting "<uuid>\n" through.
 UUID_RE = limits.UUID.pattern + r"\Z"
 
+# The phone's words for the follow-up answers (docs/clinical.md §7, §8); the codes stored are
+# vocab's, and every one of them has its words here (a missing one fails at import).
+TOUCH_PAIN_WORDS = {code: {"none": "No", "mild": "A little", "marked": "A lot"}[code]
+                    for code in vocab.TOUCH_PAIN}
+WOUND_WORDS = {code: {"none": "No wound", "healing": "Yes, healing",
+                      "unchanged": "Yes, no change", "worse": "Yes, worse",
+                      "new": "Yes, a new one"}[code] for code in vocab.WOUND}
+YES_NO = {"yes": "Yes", "no": "No"}
+_YES_NO_VALUE = {"yes": True, "no": False}
+# The answers' words for the history (`answers` in patient/_entry.html).
+ANSWER_WORDS = {"touch_pain": TOUCH_PAIN_WORDS, "wound": WOUND_WORDS, "pgic": vocab.PGIC}
+# The treated foot, named in the wound question by the patient's treated side.
+FOOT = {"left": "your left foot", "right": "your right foot", "both": "either foot"}
+LIMB_FIELDS = ("night_rest_pain", "wound")
+
 
 class EntryForm(FlaskForm):
     client_id = HiddenField(validators=[Regexp(UUID_RE, message="Please reload the page.")])
@@ -49,6 +64,19 @@ class EntryForm(FlaskForm):
                           invalid_choice_message=CHOOSE)
     sweating = RadioField("Sweating of the treated foot", choices=choices(vocab.SWEATING),
                           validators=[Optional()], invalid_choice_message=CHOOSE)
+    # §8, on every entry.
+    touch_pain = RadioField("Does light touch on your foot hurt (socks, bedsheets)?",
+                            choices=choices(TOUCH_PAIN_WORDS), validators=[Optional()],
+                            invalid_choice_message=CHOOSE)
+    # §7, for limb ischaemia or after neurolysis / RF (see `offer`); not answered stays NULL.
+    night_rest_pain = RadioField("Did pain in your leg wake you last night, or make you hang "
+                                 "your leg down?", choices=choices(YES_NO),
+                                 validators=[Optional()], invalid_choice_message=CHOOSE)
+    wound = RadioField("Is there a sore or wound on your foot?", choices=choices(WOUND_WORDS),
+                       validators=[Optional()], invalid_choice_message=CHOOSE)
+    # §8, when a prompt asks for it (see `offer`).
+    pgic = RadioField("Since your block, the pain in your leg is…", choices=choices(vocab.PGIC),
+                      validators=[Optional()], invalid_choice_message=CHOOSE)
     # A fixed message: the default one repeats the (possibly hostile) value sent.
     side_effects = MultiCheckboxField("Since the block I have had",
                                       choices=choices(vocab.SIDE_EFFECTS),
@@ -62,6 +90,20 @@ class EntryForm(FlaskForm):
 
     warnings: dict[str, str]
     twice: str | None = None    # which of two equal wall times was taken
+    show_limb = show_pgic = True    # which follow-up questions the page shows (`offer`)
+    asked: tuple[str, ...] = ()     # schedule.ASKS codes asked today: marked on the page
+
+    def offer(self, side: str, limb: bool, pgic: bool, asked=()) -> None:
+        """Which follow-up questions the page shows: the limb questions (§7) to the patients
+        they are for (`limb`), PGIC (§8) when a prompt asks for it (`pgic`), and either of
+        them whenever the form already holds an answer or a refusal for it: the entry being
+        changed, or what was sent back. An answer sent is checked and kept whether or not
+        the page showed its question (a form opened before midnight, an entry kept while
+        signed out). `asked`: the questions today's prompts ask (marked "asked today")."""
+        self.wound.label.text = f"Is there a sore or wound on {FOOT.get(side, 'your foot')}?"
+        self.show_limb = limb or any(_holds(self[name]) for name in LIMB_FIELDS)
+        self.show_pgic = pgic or _holds(self.pgic)
+        self.asked = tuple(asked)
 
     def check(self, tz: str, now: datetime, record_created: datetime) -> bool:
         """Validate the whole entry, including rules that need the patient and the clock."""
@@ -115,6 +157,10 @@ class EntryForm(FlaskForm):
                                      if c in (self.side_effects.data or [])),
             "rescue_medication": bool(self.rescue_medication.data),
             "notes": self.notes.data or "",
+            "touch_pain": self.touch_pain.data or None,
+            "night_rest_pain": _YES_NO_VALUE.get(self.night_rest_pain.data),
+            "wound": self.wound.data or None,
+            "pgic": self.pgic.data or None,
         }
 
     def fill_from(self, entry, tz: str, unit: str) -> None:
@@ -127,6 +173,13 @@ class EntryForm(FlaskForm):
                              (self.temp_other, entry.temp_other_c)):
             field.data = None if value is None else round(units.from_celsius(value, unit), 1)
         for name in ("colour", "feels", "swelling", "sweating", "walk_pain_free_min",
-                     "walk_max_min", "did_not_walk", "rescue_medication", "notes"):
+                     "walk_max_min", "did_not_walk", "rescue_medication", "notes",
+                     "touch_pain", "wound", "pgic"):
             self[name].data = getattr(entry, name)
+        self.night_rest_pain.data = {True: "yes", False: "no"}.get(entry.night_rest_pain)
         self.side_effects.data = entry.side_effect_codes
+
+
+def _holds(field) -> bool:
+    """The field carries an answer, or a refused one."""
+    return field.data not in (None, "") or bool(field.errors)

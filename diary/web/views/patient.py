@@ -19,7 +19,7 @@ from diary.data.models import Entry
 from diary.services import entries
 from diary.web import paging, pending
 from diary.web.forms.common import ConfirmForm
-from diary.web.forms.entry import EntryForm
+from diary.web.forms.entry import ANSWER_WORDS, EntryForm
 from diary.web.security import entry_or_404, own_patient, patient_required
 
 bp = Blueprint("patient", __name__, url_prefix="/diary")
@@ -52,8 +52,13 @@ def new_entry():
             if form.twice:
                 flash(form.twice)
             return redirect(url_for("patient.history"))
+    t = now()
+    blocks, prompts = _prompts(patient, t)
+    form.offer(patient.treated_side,
+               limb=patient_prompts.limb_questions(patient.condition, blocks, t),
+               pgic="pgic" in prompts.asks, asked=prompts.asks)
     return render_template("patient/entry_form.html", form=form, patient=patient,
-                           vocab=vocab, editing=None, prompts=_prompts(patient, now())[1])
+                           vocab=vocab, editing=None, prompts=prompts)
 
 
 @bp.route("/entries/<entry_id>/edit", methods=["GET", "POST"])
@@ -72,6 +77,10 @@ def edit_entry(entry_id: str):
             if form.twice:
                 flash(form.twice)
             return redirect(url_for("patient.history"))
+    # A correction asks nothing new: PGIC is shown only if the entry has (or is sent) one.
+    t = now()
+    form.offer(patient.treated_side, pgic=False, limb=patient_prompts.limb_questions(
+        patient.condition, load_block_records(patient), t))
     return render_template("patient/entry_form.html", form=form, patient=patient,
                            vocab=vocab, editing=entry)
 
@@ -86,7 +95,7 @@ def delete_entry(entry_id: str):
         flash("The entry is deleted.")
         return redirect(url_for("patient.history"))
     return render_template("patient/delete_entry.html", form=form, entry=entry,
-                           patient=entry.patient, vocab=vocab)
+                           patient=entry.patient, vocab=vocab, answers=ANSWER_WORDS)
 
 
 @bp.get("/history")
@@ -113,7 +122,8 @@ def history():
     days = patient_prompts.history_days(rows[:HISTORY_PAGE], shown, tz)
     return render_template("patient/history.html", patient=patient, days=days, tz=tz,
                            older=last and last.observed_at, older_id=last and last.id,
-                           prompts=prompts, vocab=vocab, form=ConfirmForm())
+                           prompts=prompts, vocab=vocab, answers=ANSWER_WORDS,
+                           form=ConfirmForm())
 
 
 @bp.get("/progress")
