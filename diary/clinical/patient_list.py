@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
 from diary.clinical.analysis import STATUS_LABELS
-from diary.clinical.summary import PENDING, rank
+from diary.clinical.summary import FOLLOW_UP, PENDING, rank
 
 URGENT = frozenset({"wound", "awaiting_block_day_readings", "repeat_due"})
 
@@ -24,7 +24,8 @@ PAGE_SIZE = 50
 MAX_PAGE = 10_000
 
 VERDICT_LABELS = {"positive": "Positive", "partial": "Partial", "negative": "Negative",
-                  "uninterpretable": "Uninterpretable", PENDING: "Pending: window still open"}
+                  "uninterpretable": "Uninterpretable", PENDING: "Pending: window still open",
+                  FOLLOW_UP: "Treatment: follow-up"}
 
 
 class ListedPatient(Protocol):

@@ -36,6 +36,9 @@ STATUS_PRIORITY = ("wound", "awaiting_block_day_readings", "repeat_due", "series
                    "relief_waning", "thin_baseline", "no_recent_entries")
 _RANK = {code: i for i, code in enumerate(STATUS_PRIORITY)}
 PENDING = "pending"
+# A neurolysis or RF block is a treatment followed up at checkpoints (§7), not a test: the
+# list says so rather than show the anaesthetic-window verdict computed for comparison.
+FOLLOW_UP = "follow_up"
 
 
 def rank(code: str) -> int:
@@ -46,7 +49,7 @@ def rank(code: str) -> int:
 class Summary:
     statuses: tuple[str, ...]          # STATUS_LABELS codes, most urgent first
     last_entry_at: datetime | None
-    last_verdict: str | None           # the last block done: a verdict, PENDING, or None
+    last_verdict: str | None           # the last block done: a verdict, PENDING, FOLLOW_UP or None
     last_block_date: date | None       # its local date
     next_due_at: datetime | None       # the next reading asked for (UTC)
     failed: bool = False               # the analysis could not read this diary
@@ -78,7 +81,12 @@ def summarise(entries: list[EntryRecord], blocks: list[BlockRecord], settings: S
         return Summary((), last, None, None, None, failed=True), _next_midnight(now, zone)
     done = result.done_blocks
     last = done[-1] if done else None
-    verdict = None if last is None else (PENDING if last.pending else last.verdict)
+    if last is None:
+        verdict = None
+    elif last.limb_follow_up is not None:
+        verdict = FOLLOW_UP
+    else:
+        verdict = PENDING if last.pending else last.verdict
     codes = tuple(sorted(result.statuses, key=rank))
     summary = Summary(codes, result.last_entry_at, verdict,
                       last.local_date if last is not None else None,
@@ -106,4 +114,5 @@ def _next_midnight(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(tomorrow, time(), zone)
 
 
-__all__ = ["PENDING", "STATUS_LABELS", "STATUS_PRIORITY", "Summary", "rank", "summarise"]
+__all__ = ["FOLLOW_UP", "PENDING", "STATUS_LABELS", "STATUS_PRIORITY", "Summary", "rank",
+           "summarise"]

@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from diary.clinical import units
+from diary.clinical.wording import fmt_pct
 
 
 def local(value: datetime | None, tz, fmt: str = "%d %b %Y %H:%M") -> str:
@@ -21,7 +22,13 @@ def label(code: str | None, mapping: dict) -> str:
     return mapping.get(code, code or "")
 
 
+def pct(value: float | None) -> str:
+    """A percentage as the explanations write it (rounded down), or a dash."""
+    return "—" if value is None else f"{fmt_pct(value)} %"
+
+
 def register(app) -> None:
     app.add_template_filter(local)
     app.add_template_filter(temp)
     app.add_template_filter(label)
+    app.add_template_filter(pct)

@@ -1,5 +1,6 @@
 """Touch pain, night rest pain, wound and PGIC on entries; clinic visits with the Fontaine
-stage (docs/clinical.md §7, §8). Existing entries keep NULL: not asked.
+stage (docs/clinical.md §7, §8). Existing entries keep NULL: not asked. Every patient's line in
+the list is marked stale, so the new wound status and the follow-up label are computed.
 
 Revision ID: 0008
 Revises: 0007
@@ -38,6 +39,7 @@ def upgrade():
     )
     with op.batch_alter_table("clinic_visit") as batch_op:
         batch_op.create_index(batch_op.f("ix_clinic_visit_patient_id"), ["patient_id"])
+    op.execute("UPDATE patient_summary SET valid_until = NULL, version = version + 1")
 
 
 def downgrade():

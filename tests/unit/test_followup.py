@@ -380,6 +380,13 @@ def test_the_wound_status_is_the_most_urgent_line_on_the_list():
     assert summary.urgency > other.urgency
 
 
+def test_the_list_calls_a_neurolysis_a_treatment_followed_up_not_a_verdict():
+    summary, _ = summarise(baseline() + [e("a", 1, 4)], [neurolysis()], Settings(), LON, at(9))
+    assert summary.last_verdict == "follow_up"
+    la, _ = summarise(baseline() + [e("a", 1, 4)], [la_block()], Settings(), LON, at(9))
+    assert la.last_verdict in vocab.VERDICTS
+
+
 def test_unknown_answer_codes_are_refused():
     with pytest.raises(ValueError, match="PGIC"):
         run([e("a", 1, pgic="great")], [la_block()])

@@ -6,7 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from diary.clinical.settings import Settings
-from diary.clinical.summary import PENDING, STATUS_PRIORITY, summarise
+from diary.clinical.summary import FOLLOW_UP, PENDING, STATUS_PRIORITY, summarise
 from tests.unit.test_analysis_props import FAST, START, diaries
 
 SETTINGS = [Settings(), Settings(window_hours=8, no_recent_entries_days=3, repeat_min_days=14)]
@@ -41,7 +41,9 @@ def test_the_summary_says_what_the_analysis_says(diary):
     assert set(summary.statuses) == set(result.statuses)
     assert summary.last_entry_at == result.last_entry_at
     done = result.done_blocks
-    if done:
+    if done and done[-1].limb_follow_up is not None:  # a treatment followed up, not judged
+        assert summary.last_verdict == FOLLOW_UP
+    elif done:
         assert summary.last_verdict == (PENDING if done[-1].pending else done[-1].verdict)
     else:
         assert summary.last_verdict is None and summary.last_block_date is None

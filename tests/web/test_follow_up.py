@@ -42,7 +42,9 @@ def test_demo_verdicts_and_repeat_banner(consultant, demo_clinic):
     assert 'class="banner due"' in html and "Repeat due" in html
     assert "Positive: pain fell from 7 to 2 (71 %)" in html
     other = consultant.get(f"/clinic/patients/{demo_clinic['DEMO-002']}").get_data(as_text=True)
-    assert _cards(other) == ["negative", "negative"]  # phenol has no anaesthetic window
+    # The neurolysis is followed up, not judged; the lidocaine test block before it is negative.
+    assert _cards(other) == ["follow_up", "negative"]
+    assert "Treatment: follow-up" in other
     assert "not a diagnostic block" in other and 'class="banner due"' not in other
 
 
