@@ -42,6 +42,20 @@ def test_consultant_charts_draw_and_zoom(open_context, demo_clinic, kind):
     w.shot("timeline-zoomed")
 
 
+def test_the_chart_toolbar_has_zoom_and_reset_only(open_context, demo_clinic):
+    """No "send to cloud" (patient data to Plotly's servers), no image download (a copy
+    outside the audited export)."""
+    page = open_context("desktop", "modebar").page
+    sign_in(page, demo_clinic.CLINICIAN_EMAIL, DEMO_PASSWORD)
+    page.get_by_role("link", name="Margaret Hill").click()
+    page.wait_for_url("**/clinic/patients/*")
+    for chart in ("timeline", "relief-comparison"):
+        _drawn(page, chart)
+        titles = page.eval_on_selector_all(
+            f"#{chart} .modebar-btn", "els => els.map(e => e.getAttribute('data-title'))")
+        assert titles == ["Zoom", "Pan", "Zoom in", "Zoom out", "Reset axes"], titles
+
+
 def test_printable_summary_draws(open_context, demo_clinic):
     w = open_context("desktop", "desktop-summary")
     page = w.page

@@ -489,3 +489,14 @@ def test_phone_chart_starts_where_a_young_diary_starts():
     spec = progress_spec(analyse_patient(entries, [], None, "UTC", now))
     start = str(spec["layout"]["xaxis"]["range"][0])
     assert start.startswith("2026-05-10") or start.startswith("2026-05-11"), start
+
+
+def test_the_consultant_charts_offer_no_cloud_and_no_image_download():
+    import json
+
+    from diary.clinical.charts.common import COMPARISON_CONFIG, TIMELINE_CONFIG
+    for config in (TIMELINE_CONFIG, COMPARISON_CONFIG):
+        buttons = [b for group in config["modeBarButtons"] for b in group]
+        assert "toImage" not in buttons and "sendDataToCloud" not in buttons
+        assert not config["showSendToCloud"] and not config["showEditInChartStudio"]
+        assert json.loads(json.dumps(config)) == config  # plain names plotly.js reads

@@ -34,8 +34,12 @@ COLOUR_SWATCHES = {"same": "#c9d1da", "red_flushed": "#d62728", "pale_white": "#
 INK, MUTED, PAIN, TREATED, OTHER = "#1b1f24", "#4f5863", "#0b5cab", "#d62728", "#1f77b4"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
-TIMELINE_CONFIG = {"displaylogo": False, "responsive": True,
-                   "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+# Zoom and reset only: no "send to cloud" (it would upload patient data to Plotly's servers)
+# and no image download (a copy outside the audited export).
+TIMELINE_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False,
+                   "showEditInChartStudio": False, "showLink": False,
+                   "modeBarButtons": [["zoom2d", "pan2d", "zoomIn2d", "zoomOut2d",
+                                       "resetScale2d"]]}
 COMPARISON_CONFIG = TIMELINE_CONFIG
 PHONE_CONFIG = {"displayModeBar": False, "responsive": True, "scrollZoom": False}
 
