@@ -258,6 +258,9 @@ class DeviceToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    # The sign-in that asked for it: removing the phone ends that sign-in too, so a phone still
+    # signed in cannot simply ask for a new token.
+    login_session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("login_session.id"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80), default="")   # "Android phone, Chrome"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

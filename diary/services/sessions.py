@@ -14,6 +14,7 @@ from diary.data import txn
 from diary.data.db import db
 from diary.data.models import LoginSession, User
 from diary.data.tokens import token_hash
+from diary.services import devices
 
 SEEN_EVERY = timedelta(seconds=60)   # last_seen_at is written at most this often
 
@@ -37,11 +38,17 @@ def open_session(user: User, remember: bool, at: datetime) -> LoginSession:
 
 
 def end_all(user: User, at: datetime, keep: LoginSession | None = None) -> int:
-    """End the user's open sign-ins (but `keep`); the number ended."""
+    """End the user's open sign-ins (but `keep`); the number ended. Ending every one (sign
+    out everywhere, an invite accepted again) also revokes every device token of theirs and ends
+    their push subscriptions, so no phone sends entries or gets reminders until someone signs
+    in on it again."""
     query = sa.update(LoginSession).where(LoginSession.user_id == user.id,
                                           LoginSession.ended_at.is_(None))
     if keep is not None:
         query = query.where(LoginSession.id != keep.id)
+    else:
+        devices.revoke_for_user(user, at)
+        devices.end_push_for_user(user, at)
     return db.session.execute(query.values(ended_at=at)).rowcount
 
 

@@ -1,5 +1,8 @@
 """Who may see what. Every path to a patient's data goes through `patients_of` here.
 
+The JSON API has no cookies: a phone's device token (a bearer header) stands for its
+patient, through the same rule (`patient_from_device_token`).
+
 Sign-ins are server-side `LoginSession` rows: the session and remember cookies
 carry a random token, so ending the row (sign-out, sign out everywhere, timeout)
 makes every copy of those cookies useless.
@@ -15,8 +18,8 @@ from flask_login import current_user, login_user, logout_user
 from diary.clinical import limits
 from diary.data.clock import now
 from diary.data.db import db
-from diary.data.models import Block, Entry, LoginSession, Patient, User
-from diary.services import sessions
+from diary.data.models import Block, DeviceToken, Entry, LoginSession, Patient, User
+from diary.services import devices, sessions
 from diary.web import pending
 from diary.web.extensions import login_manager
 
@@ -128,3 +131,32 @@ def entry_or_404(entry_id: str) -> Entry:
 
 def block_or_404(block_id: int) -> Block:
     return _row_or_404(Block, block_id)
+
+
+def device_or_404(device_id: int) -> DeviceToken:
+    """A live device token of a diary the current user may see, else 404."""
+    device = db.session.scalar(
+        sa.select(DeviceToken).join(DeviceToken.patient)
+        .where(DeviceToken.id == device_id, DeviceToken.revoked_at.is_(None),
+               DeviceToken.user_id == current_user.id, patients_of(current_user)))
+    if device is None:
+        abort(404)
+    return device
+
+
+def patient_from_device_token(raw: str | None) -> tuple[Patient, User, DeviceToken] | None:
+    """The diary a bearer token opens, for the API (no cookie is looked at): the token's
+    patient, by the same rule as every page, when the token is live, its person is an active
+    patient who is that diary's own (`patients_of`) and the diary is not archived; else None.
+    """
+    device = devices.find(raw)
+    if device is None:
+        return None
+    user = db.session.get(User, device.user_id)
+    if user is None or not user.active or not user.is_patient:
+        return None
+    patient = db.session.scalar(sa.select(Patient).where(
+        Patient.id == device.patient_id, Patient.archived_at.is_(None), patients_of(user)))
+    if patient is None:
+        return None
+    return patient, user, device

@@ -21,6 +21,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("login_session_id", sa.Integer(), nullable=True),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("name", sa.String(80), nullable=False),
         sa.Column("created_at", TZ, nullable=False),
@@ -29,6 +30,8 @@ def upgrade():
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_device_token_user_id_user")),
         sa.ForeignKeyConstraint(["patient_id"], ["patient.id"],
                                 name=op.f("fk_device_token_patient_id_patient")),
+        sa.ForeignKeyConstraint(["login_session_id"], ["login_session.id"],
+                                name=op.f("fk_device_token_login_session_id_login_session")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_device_token_token_hash")),
     )
