@@ -4,10 +4,17 @@
 any other setting can be given as `DIARY_<NAME>` (e.g. `DIARY_REQUIRE_MFA=true`).
 """
 
+import base64
+import logging
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+log = logging.getLogger(__name__)
 
 WEAK_KEYS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
@@ -54,6 +61,8 @@ class Defaults:
     COMPRESS_ALGORITHM = ["zstd", "br", "gzip", "deflate"]
     COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip", "deflate"]
     COMPRESS_MIN_SIZE = 500
+    # Web Push (reminders): who the push services may contact about our messages (VAPID "sub").
+    VAPID_SUBJECT = "mailto:admin@block-diary.example"
 
 
 def database_url(raw: str) -> str:
@@ -96,6 +105,53 @@ def audit_key_from_instance(instance_path: str, create: bool = True) -> str | No
     return path.read_text().strip() if path.exists() else None
 
 
+def vapid_key_from_instance(instance_path: str, create: bool = True) -> str | None:
+    """The Web Push (VAPID) private key, PEM, from instance/vapid_private_key.pem: made once
+    (P-256, mode 600) if `create`, written and linked into place like the audit key; None if
+    there is none. Subscriptions are bound to its public key: keep it, and give every host the
+    same one (DIARY_VAPID_PRIVATE_KEY), or pushes signed elsewhere are refused."""
+    path = Path(instance_path) / "vapid_private_key.pem"
+    if not path.exists() and create:
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".vapid_private_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    return path.read_text() if path.exists() else None
+
+
+def vapid_keys(text: str) -> tuple[str, str]:
+    """(private, public) from a P-256 private key given as PEM, base64 DER or the raw
+    32-byte scalar in base64url: the private scalar in base64url (what pywebpush signs with)
+    and the public point, uncompressed, in base64url (the browser's applicationServerKey)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+    else:
+        plain = "".join(text.split()).replace("+", "-").replace("/", "_").rstrip("=")
+        data = base64.urlsafe_b64decode(plain + "=" * (-len(plain) % 4))
+        key = (ec.derive_private_key(int.from_bytes(data, "big"), ec.SECP256R1())
+               if len(data) == 32 else serialization.load_der_private_key(data, password=None))
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise RuntimeError("DIARY_VAPID_PRIVATE_KEY must be a P-256 (prime256v1) private key.")
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    public = key.public_key().public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.UncompressedPoint)
+    return b64(key.private_numbers().private_value.to_bytes(32, "big")), b64(public)
+
+
 def _listed(value) -> list[str] | None:
     """A list from config or the environment's comma-separated text."""
     if value is None or isinstance(value, list | tuple):
@@ -127,6 +183,8 @@ def load(app, test_config: dict | None) -> None:
                 app.config[name] = os.environ[name]
         if os.environ.get("DIARY_AUDIT_KEY"):  # as typed: from_prefixed_env would parse JSON
             app.config["AUDIT_KEY"] = os.environ["DIARY_AUDIT_KEY"]
+        if os.environ.get("DIARY_VAPID_PRIVATE_KEY"):  # as typed, like the audit key
+            app.config["VAPID_PRIVATE_KEY"] = os.environ["DIARY_VAPID_PRIVATE_KEY"]
         if os.environ.get("DIARY_ENV") == "production":
             app.config["ENV"] = "production"
     else:
@@ -165,6 +223,17 @@ def load(app, test_config: dict | None) -> None:
             "database host (python -c 'import secrets; print(secrets.token_hex(32))')."
         )
     app.config["AUDIT_KEY"] = audit_key
+
+    # Web Push: DIARY_VAPID_PRIVATE_KEY, else instance/vapid_private_key.pem (made once). With
+    # neither (instance/ read-only), the app runs without push: the switch is not offered.
+    vapid = app.config.get("VAPID_PRIVATE_KEY")
+    if not vapid:
+        try:
+            vapid = vapid_key_from_instance(app.instance_path)
+        except OSError as error:
+            log.warning("No Web Push key (%s): reminders by push are off.", error)
+    app.config["VAPID_PRIVATE_KEY"], app.config["VAPID_PUBLIC_KEY"] = (
+        vapid_keys(vapid) if vapid else (None, None))
 
     url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
     if url:

@@ -20,4 +20,4 @@ def test_systemd_units_verify(tmp_path):
     result = subprocess.run([analyze, "verify", "--man=no", *names],
                             capture_output=True, text=True)
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-    assert len(names) == 5
+    assert len(names) == 7  # web, audit check (2), list refresh (2), reminders (2)
