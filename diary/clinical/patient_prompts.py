@@ -1,13 +1,19 @@
 """The patient's side of blocks: the reading prompts of diary.clinical.schedule for the entry
 form and the history page (with the extra questions they ask today), who is offered the limb
 questions of docs/clinical.md §7, and the history's days with the blocks placed among the
-entries. Plain Python: the view hands in the records, the time zone and the clock. """
+entries. Plain Python: the view hands in the records, the time zone and the clock.
+
+Our choice (docs/clinical.md §5): a prompt never names a time in the past as if it were still
+ahead. Once a reading's due time has passed while its window is still open, the next-reading
+line says "Reading due now (since 05:30)"; when the window closes it moves on to the next
+reading. Today's list marks each reading Done, Missed (its window closed with no entry), Now
+(its window is open) or Later (not open yet). """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
 from typing import Protocol
@@ -25,12 +31,25 @@ class Timed(Protocol):
     observed_at: datetime
 
 
+# The word the history puts before each of today's readings, by its state.
+STATE_WORDS = {"done": "Done", "missed": "Missed", "now": "Now", "later": "Later"}
+# A prompt's lead word, and whether its time is a "by" time (the whole day is its window).
+_LEADS = {"pre_block_daily": "Daily reading", "daily": "Daily reading",
+          "weekly": "Weekly reading"}
+
+
 @dataclass(frozen=True)
 class TodayPrompt:
-    """One of today's prompts as the history lists it."""
+    """One of today's prompts as the history lists it: "14:00 — 2 hours after your block"."""
 
     text: str
-    state: str                   # "done", "missed" (window closed, no reading) or "open"
+    # "done" (a reading in its window), "missed" (window closed, no reading), "now" (window
+    # open: a reading now answers it) or "later" (window not open yet)
+    state: str
+
+    @property
+    def word(self) -> str:
+        return STATE_WORDS[self.state]
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,7 @@ def prompts(entries: Sequence[EntryRecord], blocks: Sequence[BlockRecord], tz: s
     """What to ask of the patient now, from diary.clinical.schedule (made once: it may run the
     analysis). The entries from `schedule.entries_from(blocks, tz, now, settings)` on are
     enough."""
+    zone = ZoneInfo(tz)
     try:
         schedule = full_schedule(blocks, entries, tz, now, settings)
         upcoming = first_open(schedule, now)
@@ -72,8 +92,44 @@ def prompts(entries: Sequence[EntryRecord], blocks: Sequence[BlockRecord], tz: s
     said = {a for a in upcoming.asks if a not in upcoming.answered} if upcoming else set()
     unsaid = [ASKS[a] for a in asks if a not in said]
     also = "Also today: " + "; ".join(unsaid) + "." if unsaid else None
-    return Prompts(upcoming, note, [TodayPrompt(*_line(p, now)) for p in today], booked,
+    if upcoming is not None:
+        upcoming = replace(upcoming, text=next_text(upcoming, now, zone))
+    return Prompts(upcoming, note, [today_line(p, now, zone) for p in today], booked,
                    asks, also)
+
+
+def next_text(p: Prompt, now: datetime, zone: ZoneInfo) -> str:
+    """The next reading (`schedule.first_open`: not covered, window not closed) in words that
+    are never in the past: "Next reading due 14:00 — 2 hours after your block" while its time
+    is ahead, "Reading due now (since 05:30) — 6 hours after your block" once it has passed."""
+    tail = _tail(p)
+    if p.due_at <= now:
+        return f"{_LEADS.get(p.kind, 'Reading')} due now (since {_when(p, now, zone)}) — {tail}"
+    by = "by " if p.kind in _LEADS else ""
+    return f"Next reading due {by}{_when(p, now, zone)} — {tail}"
+
+
+def today_line(p: Prompt, now: datetime, zone: ZoneInfo) -> TodayPrompt:
+    """One of today's readings for the history's list, with its state."""
+    when = ("by " if p.kind in _LEADS else "") + _when(p, now, zone)
+    if p.covered:
+        return TodayPrompt(f"{when} — {p.reason}", "done")
+    if p.window_end <= now:
+        return TodayPrompt(f"{when} — {p.reason}", "missed")
+    return TodayPrompt(f"{when} — {_tail(p)}", "now" if p.window_start <= now else "later")
+
+
+def _when(p: Prompt, now: datetime, zone: ZoneInfo) -> str:
+    """The prompt's local time, with its day when that is not today: "14:00", "08:00 on Tue
+    17 Jun"."""
+    if p.due_at.astimezone(zone).date() == now.astimezone(zone).date():
+        return p.label
+    return f"{p.label} on {p.day_label}"
+
+
+def _tail(p: Prompt) -> str:
+    """What the schedule says after the dash: the reason and any extra questions."""
+    return p.text.split(" — ", 1)[1] if " — " in p.text else p.reason
 
 
 def limb_questions(condition: str, blocks: Iterable[BlockRecord], now: datetime) -> bool:
@@ -82,14 +138,6 @@ def limb_questions(condition: str, blocks: Iterable[BlockRecord], now: datetime)
     block (a booked one does not count until it is done)."""
     return condition == "pad_clti" or any(
         b.kind in vocab.NEUROLYTIC_KINDS and b.performed_at <= now for b in blocks)
-
-
-def _line(p: Prompt, now: datetime) -> tuple[str, str]:
-    if p.covered:
-        return f"{p.label} — {p.reason}: done", "done"
-    if p.window_end <= now:
-        return f"{p.label} — {p.reason}: no reading", "missed"
-    return p.text, "open"
 
 
 # ------------------------------------------------------------------------------- history

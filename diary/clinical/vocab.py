@@ -98,3 +98,12 @@ FONTAINE = {
     "iv": "IV — ulcer or gangrene",
 }
 FONTAINE_RANK = {code: i for i, code in enumerate(FONTAINE)}
+
+# The block kinds in the patient's words (their history, their first-run screen): the clinic's
+# names above are for the clinic and the exports. Every kind has its words here.
+PATIENT_BLOCK_KINDS = {code: {
+    "diagnostic_la": "A test injection of numbing medicine",
+    "therapeutic_la": "A numbing injection (with or without a steroid)",
+    "neurolysis": "A longer-lasting injection that quietens the nerves (phenol or alcohol)",
+    "radiofrequency": "A heat treatment that quietens the nerves (radiofrequency)",
+}[code] for code in BLOCK_KINDS}

@@ -131,15 +131,17 @@ def test_the_follow_up_answers_read_in_plain_words(as_patient, app, world):
     html = as_patient.get("/diary/history").get_data(as_text=True)
     assert facts(html) == [
         [],
-        ["Light touch hurts: a little", "Sore or wound on the foot: yes, no change",
-         "Pain since the block: much better"],
-        ["Light touch hurts: a lot",
-         "Pain woke me or made me hang my leg down at night: yes",
-         "Sore or wound on the foot: yes, a new one", "Pain since the block: very much worse"],
-        ["Light touch hurts: no", "Pain woke me or made me hang my leg down at night: no",
-         "No sore or wound on the foot"],
+        ["Light touch on your left foot hurts: a little",
+         "Sore or wound on your left foot: yes, no change", "Pain since the block: much better"],
+        ["Light touch on your left foot hurts: a lot",
+         "Pain in my left leg woke me or made me hang it down at night: yes",
+         "Sore or wound on your left foot: yes, a new one",
+         "Pain since the block: very much worse"],
+        ["Light touch on your left foot hurts: no",
+         "Pain in my left leg woke me or made me hang it down at night: no",
+         "No sore or wound on your left foot"],
     ]
     # The delete page shows the entry the same way.
     third = re.findall(r"/diary/entries/([0-9a-f-]{36})/edit", html)[2]
     page = as_patient.get(f"/diary/entries/{third}/delete")
-    assert "Sore or wound on the foot: yes, a new one" in page.get_data(as_text=True)
+    assert "Sore or wound on your left foot: yes, a new one" in page.get_data(as_text=True)

@@ -78,9 +78,9 @@ def test_accepting_sets_the_password_signs_in_and_remembers(as_clinician, app, n
 
     response = accept(phone, path, email=" Nina@Home.example ")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/diary/")
+    assert response.headers["Location"].endswith("/diary/welcome")
     assert phone.get_cookie("remember_token") is not None
-    assert "Welcome! Your diary is ready." in phone.get("/diary/").get_data(as_text=True)
+    assert "Start my diary" in phone.get("/diary/welcome").get_data(as_text=True)
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "nina@home.example"))
         assert user.role == "patient" and user.check_password(NEW_PASSWORD)

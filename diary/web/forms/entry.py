@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from diary.clinical import limits, units, vocab
+from diary.clinical import limits, units, vocab, wording
 from diary.clinical.localtime import LOCAL_FORMAT, offset_minutes
 from diary.web.forms.common import CHOOSE, choices
 from diary.web.forms.fields import (
@@ -34,8 +34,6 @@ YES_NO = {"yes": "Yes", "no": "No"}
 _YES_NO_VALUE = {"yes": True, "no": False}
 # The answers' words for the history (`answers` in patient/_entry.html).
 ANSWER_WORDS = {"touch_pain": TOUCH_PAIN_WORDS, "wound": WOUND_WORDS, "pgic": vocab.PGIC}
-# The treated foot, named in the wound question by the patient's treated side.
-FOOT = {"left": "your left foot", "right": "your right foot", "both": "either foot"}
 LIMB_FIELDS = ("night_rest_pain", "wound")
 
 
@@ -100,10 +98,27 @@ class EntryForm(FlaskForm):
         changed, or what was sent back. An answer sent is checked and kept whether or not
         the page showed its question (a form opened before midnight, an entry kept while
         signed out). `asked`: the questions today's prompts ask (marked "asked today")."""
-        self.wound.label.text = f"Is there a sore or wound on {FOOT.get(side, 'your foot')}?"
+        self.name_feet(side)
         self.show_limb = limb or any(_holds(self[name]) for name in LIMB_FIELDS)
         self.show_pgic = pgic or _holds(self.pgic)
         self.asked = tuple(asked)
+
+    def name_feet(self, side: str) -> None:
+        """The labels name the patient's feet and leg from their treated side ("Left foot
+        (treated)", "Pain in your left leg"): words only, the fields stay as they are."""
+        f = wording.feet(side)
+        self.temp_treated.label.text = f.treated
+        self.temp_other.label.text = f.other
+        self.colour.label.text = f"Colour of {f.foot}"
+        self.colour.choices = choices({**vocab.COLOURS, "same": f.same_colour})
+        self.feels.label.text = f"Compared with {f.second}, {f.first} feels"
+        self.walk_pain_free_min.label.text = f"Minutes I walked before {f.my_leg} hurt"
+        self.sweating.label.text = f"Sweating of {f.foot}"
+        self.touch_pain.label.text = f"Does light touch on {f.foot} hurt (socks, bedsheets)?"
+        self.night_rest_pain.label.text = (f"Did pain in {f.leg} wake you last night, or make "
+                                           f"you hang {f.it} down?")
+        self.wound.label.text = f"Is there a sore or wound on {f.either_foot}?"
+        self.pgic.label.text = f"Since your block, the pain in {f.leg} is…"
 
     def check(self, tz: str, now: datetime, record_created: datetime) -> bool:
         """Validate the whole entry, including rules that need the patient and the clock."""

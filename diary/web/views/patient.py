@@ -1,4 +1,5 @@
-"""The patient's phone side: log how the leg is, look back, correct or delete an entry."""
+"""The patient's phone side: log how the leg is, look back, correct or delete an entry, and
+the first-run screen that says what to record and when."""
 
 import uuid
 from zoneinfo import ZoneInfo
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from diary.clinical import charts, patient_prompts, vocab
+from diary.clinical import charts, patient_prompts, vocab, wording
 from diary.clinical.analysis import analyse_patient
 from diary.clinical.localtime import LOCAL_FORMAT
 from diary.clinical.records import BlockRecord
@@ -24,6 +25,24 @@ from diary.web.security import entry_or_404, own_patient, patient_required
 
 bp = Blueprint("patient", __name__, url_prefix="/diary")
 HISTORY_PAGE = 60
+
+
+@bp.app_template_global()
+def feet_of(side: str) -> wording.Feet:
+    """The patient's feet in words ("Left foot (treated)"), for any page that names them."""
+    return wording.feet(side)
+
+
+@bp.app_template_filter()
+def named_for(text: str, side: str | None) -> str:
+    """The reading prompts' words with the patient's leg and foot named ("in your left leg")."""
+    return wording.name_the_leg(text, side)
+
+
+@bp.app_template_global()
+def zone_words(tz: str) -> str:
+    """The patient's time zone in plain words, now ("UK time", "New York time (UTC−4)")."""
+    return wording.zone_words(tz, now())
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -142,7 +161,28 @@ def progress():
 @bp.get("/account")
 @patient_required
 def account():
-    return render_template("patient/account.html", patient=own_patient(), form=ConfirmForm())
+    patient = own_patient()
+    return render_template("patient/account.html", patient=patient, form=ConfirmForm(),
+                           zone=wording.zone_words(patient.timezone, now()))
+
+
+@bp.get("/welcome")
+@patient_required
+def welcome():
+    """The first-run screen, shown once an invite is accepted (and linked from the history):
+    what to record, when, how to measure the temperature of their own feet, and where to
+    install the diary and turn on reminders."""
+    patient = own_patient()
+    t = now()
+    blocks = sorted(load_block_records(patient), key=lambda b: b.performed_at)
+    booked = next((b for b in blocks if b.performed_at > t), None)
+    # The block-day readings run hourly to 6 h, or 8 h for a long-acting agent, or to the
+    # analysis window if that is longer (schedule._block_day).
+    block = booked or (blocks[-1] if blocks else None)
+    hours = 8 if block is not None and block.long_acting else max(
+        6, settings_for(patient.clinician_id).window_hours)
+    return render_template("patient/welcome.html", patient=patient, booked=booked,
+                           hours=hours, tz=ZoneInfo(patient.timezone), vocab=vocab)
 
 
 def _prompts(patient, t) -> tuple[list[BlockRecord], patient_prompts.Prompts]:
