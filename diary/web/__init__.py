@@ -94,6 +94,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records.bp)
     from diary.web.views import visits  # clinic visits and the Fontaine stage
     app.register_blueprint(visits.bp)
+    app.register_blueprint(__import__("diary.web.views.pwa", fromlist=["bp"]).bp)  # PWA
+    app.register_blueprint(__import__("diary.web.views.reminders", fromlist=["bp"]).bp)  # reminders
+    app.register_blueprint(__import__("diary.web.views.devices", fromlist=["bp"]).bp)  # tokens
+    __import__("diary.web.api", fromlist=["init_app"]).init_app(app)  # JSON API under /api/v1
     errors.register(app)
     from diary.web import assets  # plotly.js under its content-hashed name
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from diary.data.db import db
-from diary.data.models import Block, ClinicVisit
+from diary.data.models import Block, ClinicVisit, DeviceToken, Patient
 from tests.conftest import input_value, sign_in
 from tests.web.helpers import FULL_ENTRY, add_entry, every_table
 
@@ -21,7 +21,7 @@ HOME = {A: "/diary/history", B: "/diary/history", C: "/diary/history", X: "/clin
 @pytest.fixture
 def town(app, world):
     """Clinician X has patients A and B; clinician Y has patient C. Each has an entry; A and C
-    have a block and a clinic visit each."""
+    have a block, a clinic visit and a phone's device token each."""
     x = world.clinician(X, "Dr X")
     y = world.clinician(Y, "Dr Y")
     ids = {"pA": world.patient(x, "Alice", A), "pB": world.patient(x, "Bob", B),
@@ -39,8 +39,13 @@ def town(app, world):
             visit = ClinicVisit(patient_id=ids["p" + p], visited_on=date(2025, 6, 10),
                                 fontaine="iii", note=f"visit of {p}", recorded_by=clinician)
             db.session.add(visit)
+            patient = db.session.get(Patient, ids["p" + p])
+            device = DeviceToken(user_id=patient.user_id, patient_id=patient.id,
+                                 token_hash=p * 64, name=f"phone of {p}")
+            db.session.add(device)
             db.session.flush()
             ids["v" + p] = visit.id
+            ids["d" + p] = device.id
         db.session.commit()
     return ids
 
@@ -116,6 +121,37 @@ MATRIX = [
     (None, "POST", "/clinic/visits/{vA}/edit", 302),
     (None, "GET", "/clinic/visits/{vA}/delete", 302),
     (None, "POST", "/clinic/visits/{vA}/delete", 302),
+    # Device tokens: a patient removes only their own phones; the owning clinician
+    # disconnects a patient's phones; only a signed-in patient gets a token.
+    (B, "POST", "/diary/devices/{dA}/remove", 404),
+    (C, "POST", "/diary/devices/{dA}/remove", 404),
+    (X, "POST", "/diary/devices/{dA}/remove", 404),  # the owning clinician: not a diary page
+    (None, "POST", "/diary/devices/{dA}/remove", 302),
+    (X, "POST", "/clinic/patients/{pC}/devices/revoke", 404),
+    (Y, "POST", "/clinic/patients/{pA}/devices/revoke", 404),
+    (A, "POST", "/clinic/patients/{pA}/devices/revoke", 404),
+    (None, "POST", "/clinic/patients/{pA}/devices/revoke", 302),
+    (X, "POST", "/diary/device-token", 403),
+    (None, "POST", "/diary/device-token", 401),
+    # The API takes no cookie: a signed-in browser without a device token is refused.
+    (A, "POST", "/api/v1/entries", 401),
+    (X, "POST", "/api/v1/entries", 401),
+    (None, "POST", "/api/v1/entries", 401),
+    # Reminders (views/reminders.py): no id to guess, each acts on the signed-in patient's
+    # own diary; a clinician has none. (/calendar/<token>.ics: tests/web/test_reminders.py.)
+    (A, "GET", "/diary/reminders.ics", 200),
+    (X, "GET", "/diary/reminders.ics", 404),
+    (None, "GET", "/diary/reminders.ics", 302),
+    (A, "POST", "/diary/calendar-link", 200),
+    (X, "POST", "/diary/calendar-link", 404),
+    (None, "POST", "/diary/calendar-link", 302),
+    (X, "POST", "/diary/calendar-link/revoke", 404),
+    (None, "POST", "/diary/calendar-link/revoke", 302),
+    (A, "POST", "/diary/push/subscribe", 400),  # a form is not a browser's subscription
+    (X, "POST", "/diary/push/subscribe", 404),
+    (None, "POST", "/diary/push/subscribe", 302),
+    (X, "POST", "/diary/push/unsubscribe", 404),
+    (None, "POST", "/diary/push/unsubscribe", 302),
 ]
 
 
@@ -188,7 +224,7 @@ def test_a_patients_history_holds_only_their_entries(app, town):
 
 
 ID_ARGS = {"patient_id": ("pA", "pC"), "entry_id": ("eA", "eC"), "block_id": ("bA", "bC"),
-           "visit_id": ("vA", "vC")}
+           "visit_id": ("vA", "vC"), "device_id": ("dA", "dC")}
 
 
 def test_every_route_with_an_id_is_guarded(app, town):
@@ -197,6 +233,7 @@ def test_every_route_with_an_id_is_guarded(app, town):
     stranger = {"entry_id": client_for(app, B), "patient_id": client_for(app, Y),
                 "block_id": client_for(app, Y)}
     stranger["visit_id"] = stranger["block_id"]
+    stranger["device_id"] = stranger["entry_id"]  # another patient
     anonymous = client_for(app, None)
     token_of(stranger["patient_id"], Y)  # the clinic list brings its lines up to date once
     before = every_table(app)
@@ -225,6 +262,9 @@ def test_every_route_with_an_id_is_guarded(app, town):
     assert visit_routes == {"/clinic/patients/<int:patient_id>/visits/new",
                             "/clinic/visits/<int:visit_id>/edit",
                             "/clinic/visits/<int:visit_id>/delete"}
+    device_routes = {rule for rule, _ in checked if "device" in rule}
+    assert device_routes == {"/diary/devices/<int:device_id>/remove",
+                             "/clinic/patients/<int:patient_id>/devices/revoke"}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Block.id))) == 2
         assert db.session.scalar(sa.select(sa.func.count(ClinicVisit.id)).where(

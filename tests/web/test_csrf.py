@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from diary.data.db import db
-from diary.data.models import ClinicVisit
+from diary.data.models import ClinicVisit, DeviceToken, Patient
 from tests.conftest import input_value, sign_in
 from tests.web.helpers import FULL_ENTRY, add_entry, every_table
 
@@ -15,6 +15,9 @@ pytestmark = pytest.mark.usefixtures("fixed_now")
 # The new-entry form is the one exception: what was typed is kept for the patient to check
 # and save again (diary/pending.py), instead of a 400 that would lose it. It saves nothing.
 RESCUED = {"patient.new_entry"}
+# The JSON API takes no cookie, only a device token in a header: no CSRF surface, so no CSRF
+# token either. A browser's cookies alone get 401 there (test_the_api_takes_no_cookie_so_...).
+NO_COOKIES = {"api.create_entry"}
 
 
 @pytest.fixture
@@ -31,6 +34,12 @@ def scene(app, client, world):
         db.session.add(visit)
         db.session.commit()
         world.visit = visit.id
+        patient = db.session.get(Patient, world.patient_id)
+        device = DeviceToken(user_id=patient.user_id, patient_id=patient.id,
+                             token_hash="d" * 64, name="phone")
+        db.session.add(device)
+        db.session.commit()
+        world.device = device.id
     clinic = app.test_client()
     sign_in(clinic, "dr@clinic.example")
     page = clinic.get(f"/clinic/patients/{world.newcomer}").get_data(as_text=True)
@@ -66,6 +75,14 @@ ROUTES = [  # (who posts, url, form fields a real browser would send)
      {"visited_on": "2025-06-14", "fontaine": "iii", "note": "Changed."}),
     ("dr@clinic.example", "/clinic/visits/{visit}/delete", {}),
     ("dr@clinic.example", "/sign-out", {}),
+    ("pat@home.example", "/diary/devices/{device}/remove", {}),
+    ("dr@clinic.example", "/clinic/patients/{patient}/devices/revoke", {}),
+    ("pat@home.example", "/diary/calendar-link", {}),
+    ("pat@home.example", "/diary/calendar-link/revoke", {}),
+    ("pat@home.example", "/diary/push/subscribe",
+     {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
+    ("pat@home.example", "/diary/push/unsubscribe",
+     {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
 ]
 
 
@@ -74,7 +91,7 @@ ROUTES = [  # (who posts, url, form fields a real browser would send)
 def test_post_without_a_valid_token_is_refused_and_writes_nothing(
         app, scene, who, url, fields, bad_token):
     fill = {"invite": scene.invite, "entry": scene.entry, "newcomer": scene.newcomer,
-            "patient": scene.patient_id, "visit": scene.visit}
+            "patient": scene.patient_id, "visit": scene.visit, "device": scene.device}
     client = _as(app, who)
     data = {k: (v.format(**fill) if isinstance(v, str) else v) for k, v in fields.items()}
     if bad_token == "other-session":  # a real token, but of someone else's session
@@ -118,7 +135,7 @@ def test_no_post_route_goes_without_a_token(app, scene, who):
     before = every_table(app)
     checked = 0
     for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods or rule.endpoint in RESCUED:
+        if "POST" not in rule.methods or rule.endpoint in RESCUED | NO_COOKIES:
             continue
         with app.test_request_context():
             url = app.url_for(rule.endpoint, **_dummy(rule))
@@ -126,4 +143,44 @@ def test_no_post_route_goes_without_a_token(app, scene, who):
         assert response.status_code == 400, (rule.rule, response.status_code)
         checked += 1
     assert checked >= 8
+    assert every_table(app) == before
+
+
+@pytest.mark.parametrize("bad_token", [None, "", "not-a-token", "other-session"])
+def test_asking_for_a_device_token_needs_the_page_s_token(app, scene, bad_token):
+    """The phone's script sends the page's token in X-CSRFToken; without it, 400 (as JSON,
+    for the script) and no token made."""
+    client = _as(app, "pat@home.example")
+    headers = {}
+    if bad_token == "other-session":
+        headers["X-CSRFToken"] = input_value(
+            app.test_client().get("/sign-in").get_data(as_text=True), "csrf_token")
+    elif bad_token is not None:
+        headers["X-CSRFToken"] = bad_token
+    before = every_table(app)
+    response = client.post("/diary/device-token", json={"name": "x"}, headers=headers)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert every_table(app) == before
+    page = client.get("/diary/account").get_data(as_text=True)
+    response = client.post("/diary/device-token", json={},
+                           headers={"X-CSRFToken": input_value(page, "csrf_token")})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("with_page_token", [False, True])
+def test_the_api_takes_no_cookie_so_needs_no_csrf_token(app, scene, with_page_token):
+    """Exempt from CSRF on purpose: a signed-in browser's cookies (a forged cross-site POST
+    carries them at most) open nothing there: 401, nothing written."""
+    client = _as(app, "pat@home.example")
+    page = client.get("/diary/").get_data(as_text=True)
+    data = {**FULL_ENTRY, "client_id": input_value(page, "client_id"),
+            "observed_at": "2025-06-15T11:00"}
+    if with_page_token:
+        data["csrf_token"] = input_value(page, "csrf_token")
+    before = every_table(app)
+    for response in (client.post("/api/v1/entries", data=data),
+                     client.post("/api/v1/entries", json=data)):
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
     assert every_table(app) == before

@@ -15,6 +15,7 @@ from diary.web import throttle
 from diary.web.extensions import limiter
 from diary.web.forms.accounts import AcceptInviteForm, SignInForm
 from diary.web.security import log_in, log_out
+from diary.web.views import devices
 from diary.web.views import mfa as mfa_views
 
 bp = Blueprint("auth", __name__)
@@ -45,6 +46,7 @@ def sign_in():
             if mfa_views.needs_second_step(user):
                 return mfa_views.start_second_step(user)
             log_in(accounts.sign_in(user, remember=form.remember.data, at=now()))
+            devices.mark_fresh_sign_in(user)  # the next page asks the phone for a device token
             return redirect(_safe_next() or home_for(user))
         accounts.sign_in_failed(user)
         form.password.errors = ["That email and password do not match an account."]
@@ -91,9 +93,11 @@ def sign_out():
 @bp.post("/sign-out-everywhere")
 @login_required
 def sign_out_everywhere():
+    # Every sign-in ends and every device token is revoked (services/sessions.end_all).
     accounts.sign_out_everywhere(current_user._get_current_object(), now())
     log_out()
-    flash("You are signed out on every phone and computer.")
+    flash("You are signed out on every phone and computer, and no phone can send entries "
+          "until you sign in on it again.")
     return redirect(url_for("auth.sign_in"))
 
 
@@ -117,6 +121,6 @@ def accept_invite(token: str):
             form.email.errors = [str(refusal)]
         else:
             log_in(ls)
-            flash("Welcome! Your diary is ready.")
-            return redirect(url_for("patient.new_entry"))
+            devices.mark_fresh_sign_in(ls.user)
+            return redirect(url_for("patient.welcome"))  # it says welcome itself
     return render_template("auth/accept_invite.html", form=form, patient=patient)
