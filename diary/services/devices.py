@@ -34,11 +34,16 @@ def clean_name(name: str | None) -> str:
 def issue(user: User, patient: Patient, name: str, at: datetime,
           login_session: LoginSession | None = None) -> tuple[DeviceToken, str]:
     """A new token for the patient's phone, committed: (row, raw token). The raw token is
-    never stored or audited. Beyond LIVE_MAX live tokens, the least recently used go."""
+    never stored or audited. A token asked for earlier in the same sign-in is revoked (a page
+    reloaded before the first answer arrived asks again); beyond LIVE_MAX live tokens, the
+    least recently used go."""
     raw = secrets.token_urlsafe(32)
     device = DeviceToken(user_id=user.id, patient_id=patient.id, token_hash=token_hash(raw),
                          name=clean_name(name) or "Phone", created_at=at,
                          login_session_id=login_session.id if login_session else None)
+    if login_session is not None:  # one token per sign-in: a phone asking again replaces it
+        _revoke(sa.and_(DeviceToken.login_session_id == login_session.id,
+                        DeviceToken.user_id == user.id), at, actor=user)
     db.session.add(device)
     db.session.flush()
     audit.record("device.create", "device", device.id, patient_id=patient.id, actor=user)
@@ -120,8 +125,13 @@ def end_push_for_user(user: User, at: datetime) -> int:
 
 
 def revoke_for_patient(patient: Patient, by: User, at: datetime) -> int:
-    """The clinic disconnects every phone of a patient, committed; the number revoked."""
+    """The clinic disconnects every phone of a patient, committed; the number revoked. The
+    patient's sign-ins end too, or a phone still signed in would just ask for a new token."""
     count = len(_revoke(DeviceToken.patient_id == patient.id, at, actor=by))
+    if patient.user_id is not None:
+        db.session.execute(sa.update(LoginSession).where(
+            LoginSession.user_id == patient.user_id, LoginSession.ended_at.is_(None))
+            .values(ended_at=at))
     db.session.commit()
     return count
 

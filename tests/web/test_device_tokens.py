@@ -177,14 +177,13 @@ def test_minting_is_rate_limited_per_person(app, people):
 def test_a_person_keeps_at_most_ten_live_tokens_the_least_used_go(app, people, clock):
     from datetime import timedelta
 
-    phone = signed_in(app, PATIENT)
     tokens = []
-    for n in range(devices.LIVE_MAX):
+    for n in range(devices.LIVE_MAX):  # ten phones, each signed in once
         clock.now = NOW + timedelta(minutes=n)
-        tokens.append(mint_token(phone))
+        tokens.append(mint_token(signed_in(app, PATIENT)))
     clock.now = NOW + timedelta(hours=1)
     assert accepted(app, tokens[0]) == 201  # the first is in use: it stays
-    tokens.append(mint_token(phone))
+    tokens.append(mint_token(signed_in(app, PATIENT)))
     live = [d.id for d in device_rows(app, DeviceToken.revoked_at.is_(None))]
     assert len(live) == devices.LIVE_MAX
     assert accepted(app, tokens[0]) == 201
@@ -249,7 +248,8 @@ def _user_id(app, email) -> int:
 
 def test_the_patient_sees_their_phones_and_removes_one(app, people, clock):
     phone = signed_in(app, PATIENT)
-    kept, removed = mint_token(phone, name="Kitchen tablet"), mint_token(phone, name="Old phone")
+    kept = mint_token(signed_in(app, PATIENT), name="Kitchen tablet")
+    removed = mint_token(phone, name="Old phone")
     other = mint_token(signed_in(app, OTHER), name="Other's phone")
     page = phone.get("/diary/account").get_data(as_text=True)
     assert "<strong>Kitchen tablet</strong>" in page and "<strong>Old phone</strong>" in page
@@ -345,7 +345,7 @@ def test_sign_out_everywhere_revokes_every_device_token_of_that_person(app, peop
 
 def test_the_clinic_disconnects_a_patient_s_phones(app, people, world):
     phone = signed_in(app, PATIENT)
-    tokens = [mint_token(phone), mint_token(phone)]
+    tokens = [mint_token(phone), mint_token(signed_in(app, PATIENT))]
     other = mint_token(signed_in(app, OTHER))
     clinic = signed_in(app, CLINICIAN)
     page = clinic.get(f"/clinic/patients/{people.patient_id}").get_data(as_text=True)
@@ -362,8 +362,9 @@ def test_the_clinic_disconnects_a_patient_s_phones(app, people, world):
     assert len(events) == 2
     assert {e.actor_id for e in events} == {people.clinician_id}
     assert {e.patient_id for e in events} == {people.patient_id}
-    # The patient signs in again: the phone gets a new token that works.
-    assert accepted(app, mint_token(phone)) == 201
+    # The phone was signed out too (else it would just ask again); signed in, it gets one.
+    assert phone.get("/diary/account").status_code == 302
+    assert accepted(app, mint_token(signed_in(app, PATIENT))) == 201
 
 
 def test_another_clinic_cannot_disconnect_a_patient_s_phones(app, people, world):
@@ -390,3 +391,15 @@ def test_a_token_whose_person_or_diary_is_gone_is_refused(app, people):
         db.session.get(User, _user_id(app, OTHER)).active = False
         db.session.commit()
     assert accepted(app, inactive) == 401
+
+
+def test_asking_again_in_the_same_sign_in_replaces_the_token(app, people):
+    """A page reloaded before the first answer came asks again: one phone, one live token."""
+    phone = signed_in(app, PATIENT)
+    first, second = mint_token(phone), mint_token(phone)
+    live = device_rows(app, DeviceToken.revoked_at.is_(None))
+    assert len(live) == 1
+    assert accepted(app, first) == 401 and accepted(app, second) == 201
+    other_phone = signed_in(app, PATIENT)  # another sign-in keeps its own
+    mint_token(other_phone)
+    assert len(device_rows(app, DeviceToken.revoked_at.is_(None))) == 2
