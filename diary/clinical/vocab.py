@@ -107,3 +107,11 @@ PATIENT_BLOCK_KINDS = {code: {
     "neurolysis": "A longer-lasting injection that quietens the nerves (phenol or alcohol)",
     "radiofrequency": "A heat treatment that quietens the nerves (radiofrequency)",
 }[code] for code in BLOCK_KINDS}
+
+# The consultant's plan after a block (the decision recorded per block).
+DECISION_PLANS = {
+    "repeat": "Repeat the block",
+    "refer_neurolysis_rf": "Refer for neurolysis or radiofrequency",
+    "other_treatment": "Other treatment",
+    "discharge": "Discharge",
+}

@@ -270,6 +270,39 @@ class DeviceToken(db.Model):
     patient: Mapped[Patient] = relationship()
 
 
+class AccessToken(db.Model):
+    """A staff member's personal access token for the API: scoped, expiring, stored hashed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    scopes: Mapped[str] = mapped_column(sa.String(40), default="read")   # "read" or "read write"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class BlockDecision(db.Model):
+    """The consultant's decision on a block: agree or not with the computed verdict, the plan
+    and a note. One current row per block; every change is audited."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(sa.ForeignKey("block.id"), unique=True)
+    agrees: Mapped[bool]
+    reason: Mapped[str] = mapped_column(sa.Text, default="")      # required when not agreeing
+    plan: Mapped[str] = mapped_column(sa.String(20))              # vocab.DECISION_PLANS code
+    planned_on: Mapped[date | None]                               # a repeat block's date
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    block: Mapped[Block] = relationship()
+
+
 class CalendarFeed(db.Model):
     """A private, revocable link to the patient's reminders as an iCalendar subscription."""
 
