@@ -1,13 +1,16 @@
 """Who may see what. Every path to a patient's data goes through `patients_of` here.
 
-The JSON API has no cookies: a phone's device token (a bearer header) stands for its
-patient, through the same rule (`patient_from_device_token`).
+The JSON API has no cookies: a bearer header stands for a person, through the same rule.
+A phone's device token is its patient, for that diary only (`patient_from_device_token`); a
+staff member's personal access token is that clinician, for their patients (`api_caller`,
+`api_patients`, `api_patient_or_404`, `api_row_or_404`).
 
 Sign-ins are server-side `LoginSession` rows: the session and remember cookies
 carry a random token, so ending the row (sign-out, sign out everywhere, timeout)
 makes every copy of those cookies useless.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 
@@ -18,8 +21,16 @@ from flask_login import current_user, login_user, logout_user
 from diary.clinical import limits
 from diary.data.clock import now
 from diary.data.db import db
-from diary.data.models import Block, DeviceToken, Entry, LoginSession, Patient, User
-from diary.services import devices, sessions
+from diary.data.models import (
+    AccessToken,
+    Block,
+    DeviceToken,
+    Entry,
+    LoginSession,
+    Patient,
+    User,
+)
+from diary.services import access_tokens, devices, sessions
 from diary.web import pending
 from diary.web.extensions import login_manager
 
@@ -160,3 +171,93 @@ def patient_from_device_token(raw: str | None) -> tuple[Patient, User, DeviceTok
     if patient is None:
         return None
     return patient, user, device
+
+
+def passed_second_step(user: User) -> bool:
+    """The signed-in staff member has two-factor sign-in on and this sign-in passed it.
+
+    With two-factor sign-in on, a sign-in exists only after its code step
+    (`mfa.second_step`); turning it on (or moving it) needs a code from the new
+    authenticator in the sign-in doing it and ends every other sign-in (`mfa.enrol`). So a
+    live sign-in of a user with `mfa_enabled_at` set is one that passed the second step."""
+    ls = getattr(user, "login_session", None)
+    return (user.is_authenticated and user.is_clinician and user.mfa_enabled_at is not None
+            and ls is not None and ls.ended_at is None)
+
+
+def access_token_or_404(token_id: int, at: datetime) -> AccessToken:
+    """One of the signed-in staff member's own tokens that still works, else 404."""
+    token = access_tokens.own_or_none(current_user, token_id, at)
+    if token is None:
+        abort(404)
+    return token
+
+
+# ------------------------------------------------------------------ the API's callers
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who a bearer token stands for: a patient's phone (`device`, for `patient` only) or a
+    staff member's personal access token (`token`, for their patients)."""
+
+    user: User
+    device: DeviceToken | None = None
+    patient: Patient | None = None
+    token: AccessToken | None = None
+
+    @property
+    def staff(self) -> bool:
+        return self.token is not None
+
+    @property
+    def may_write(self) -> bool:
+        """A device token writes its own diary's entries; an access token needs the write
+        scope."""
+        return self.token is None or access_tokens.can_write(self.token)
+
+
+def api_caller(raw: str | None, at: datetime) -> ApiCaller | None:
+    """Who the bearer token is, else None (missing, unknown, revoked, expired, its person
+    inactive or no longer staff, a device token's diary archived)."""
+    if access_tokens.is_access_token(raw):
+        token = access_tokens.find(raw, at)
+        if token is None:
+            return None
+        user = db.session.get(User, token.user_id)
+        if user is None or not user.active or not user.is_clinician:
+            return None
+        return ApiCaller(user, token=token)
+    found = patient_from_device_token(raw)
+    if found is None:
+        return None
+    patient, user, device = found
+    return ApiCaller(user, device=device, patient=patient)
+
+
+def api_patients(caller: ApiCaller):
+    """The patients the caller may reach: `patients_of` its person; for a device token,
+    only the diary it was made for (and not archived)."""
+    if caller.device is not None:
+        return sa.and_(patients_of(caller.user), Patient.id == caller.device.patient_id,
+                       Patient.archived_at.is_(None))
+    return patients_of(caller.user)
+
+
+def api_patient_or_404(caller: ApiCaller, patient_id: int) -> Patient:
+    patient = db.session.scalar(
+        sa.select(Patient).where(Patient.id == patient_id, api_patients(caller)))
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def api_row_or_404(caller: ApiCaller, model, row_id):
+    """A live (not deleted) entry or block of a patient the caller may reach, else 404."""
+    if model is Entry and not (isinstance(row_id, str) and limits.UUID.fullmatch(row_id)):
+        abort(404)
+    row = db.session.scalar(
+        sa.select(model).join(model.patient)
+        .where(model.id == row_id, model.deleted_at.is_(None), api_patients(caller)))
+    if row is None:
+        abort(404)
+    return row

@@ -55,3 +55,52 @@ def device_rows(app, *where) -> list[DeviceToken]:
                                        .order_by(DeviceToken.id)))
         db.session.expunge_all()
         return rows
+
+
+# ------------------------------------------------------------------ staff's access tokens
+
+PAT_PAGE = "/clinic/api-tokens"
+PROBLEM = "application/problem+json"
+
+
+def sign_in_with_code(client, email: str, secret: str, at) -> None:
+    """A clinician with two-factor sign-in: the password, then the code of `at`."""
+    import pyotp
+
+    from tests.conftest import post_form, sign_in
+
+    first = sign_in(client, email)
+    assert first.status_code == 302 and first.headers["Location"].endswith("/sign-in/code")
+    done = post_form(client, "/sign-in/code", {"code": pyotp.TOTP(secret).at(at)})
+    assert done.status_code == 302, done.get_data(as_text=True)
+
+
+def issue_pat(app, user_id: int, scopes: str = "read", days: int = 90, at=None) -> str:
+    """A staff member's access token made straight through the service: the raw token."""
+    from datetime import UTC, datetime
+
+    from diary.data.models import User
+    from diary.services import access_tokens
+
+    with app.test_request_context():
+        user = db.session.get(User, user_id)
+        _, raw = access_tokens.issue(user, "tool", scopes, days,
+                                     at or datetime(2025, 6, 15, 10, 30, tzinfo=UTC))
+        return raw
+
+
+def call(client, method: str, path: str, token: str | None = None, **kwargs):
+    """An API request with `Authorization: Bearer <token>` (none for None)."""
+    headers = bearer(token) if token is not None else {}
+    headers.update(kwargs.pop("headers", {}))
+    return client.open(path, method=method, headers=headers, **kwargs)
+
+
+def problem_of(response, status: int) -> dict:
+    """The problem+json body of a response that must have this status."""
+    assert response.status_code == status, (response.status_code,
+                                            response.get_data(as_text=True)[:500])
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["type"] == "about:blank" and body["status"] == status and body["title"]
+    return body

@@ -6,13 +6,19 @@ own errors through the blueprint's handlers, and a URL or method that matches no
 through a hook that runs before the app's HTML error pages would. flask-smorest's own
 app-wide error handler is not installed: the pages keep theirs.
 
-The API takes no cookie and so needs no CSRF token (`auth.py`).
+The API takes no cookie and so needs no CSRF token (`auth.py`): a bearer token is either a
+phone's device token (its own diary) or a staff member's personal access token (their
+patients, read or read-write scope).
+
+One blueprint a resource: `entries` (the phone's outbox, and reading, changing, deleting),
+`patients`, `blocks` (blocks, the analysis, the consultant's decision), `exports` (the
+records page's CSV files); `common` holds the problem schemas and cursor pages.
 """
 
 from flask import Flask
 from flask_smorest import Api
 
-from diary.web.api import entries, problems
+from diary.web.api import blocks, entries, exports, fhir, patients, problems
 from diary.web.extensions import csrf
 
 TITLE = "Block Diary API"
@@ -39,15 +45,27 @@ def init_app(app: Flask) -> DiaryApi:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = DiaryApi(spec_kwargs={
         "title": TITLE, "version": VERSION, "openapi_version": OPENAPI_VERSION,
-        "info": {"description": "The phone's outbox sends the diary entries it queued "
-                                "offline. See docs/api.md."}})
+        "info": {"description": "Block Diary's JSON API: the phone's outbox, and patients, "
+                                "entries, blocks, their analysis, the consultant's "
+                                "decisions and exports for staff tools. Errors are "
+                                "application/problem+json (RFC 9457). See docs/api.md."}})
     api.init_app(app)
     api.spec.components.security_scheme("deviceToken", {
         "type": "http", "scheme": "bearer",
         "description": "A device token, made for the phone by POST /diary/device-token "
-                       "(signed in, with the page's CSRF token)."})
+                       "(signed in, with the page's CSRF token): the patient's own diary."})
+    api.spec.components.security_scheme("accessToken", {
+        "type": "http", "scheme": "bearer",
+        "description": "A staff member's personal access token (bdp_…), made on the API "
+                       "tokens page (signed in with two-factor sign-in): their patients; "
+                       "scope read (GET only) or read write; expires in 1 to 365 days."})
     api.spec.components.schema("EntryFields", entries.body_schema())
     api.register_blueprint(entries.blp)
-    csrf.exempt(entries.blp)  # no cookie is taken there: nothing for another site to ride
+    api.register_blueprint(patients.blp)
+    api.register_blueprint(blocks.blp)
+    api.register_blueprint(exports.blp)
+    api.register_blueprint(fhir.blp)  # FHIR R4 exports (docs/fhir.md), staff tokens only
+    for blp in (entries.blp, patients.blp, blocks.blp, exports.blp, fhir.blp):
+        csrf.exempt(blp)  # no cookie is taken there: nothing for another site to ride
     app.before_request(problems.routing_error)
     return api

@@ -1,27 +1,51 @@
-"""The API's door: a phone's device token in `Authorization: Bearer …`, never a cookie.
+"""The API's door: a bearer token in `Authorization: Bearer …`, never a cookie.
 
-A request that carries only our session cookie is refused (401) like one that carries
-nothing, so no other site can make a browser write through the API: there is no CSRF surface
-and the API needs no CSRF token. Who the token opens is decided by the one access rule
-(`diary.web.security.patient_from_device_token`).
+Two kinds of token (docs/api.md):
+- a phone's **device token** (`diary/services/devices.py`): its patient's own diary only;
+- a staff member's **personal access token** (`bdp_…`, `diary/services/access_tokens.py`):
+  their patients, with the scope "read" (GET only) or "read write".
+Who a token opens is decided by the one access rule (`diary.web.security.api_caller`,
+`api_patients`, on `patients_of`). A request that carries only our session cookie is refused
+(401) like one that carries nothing, so no other site can make a browser act through the API:
+there is no CSRF surface and the API needs no CSRF token.
 
-Limits (docs/security.md, *Brute force*): sends per token (`API_ENTRY_LIMIT`, 60 a minute:
-a phone's whole outbox at once), and refused tokens per address (`API_REFUSED_LIMIT`, 30 a
-minute), over the limiter's shared counters; the token is keyed by its hash, never itself.
+- missing, unknown, revoked or expired token, or its person inactive: 401 (with
+  `WWW-Authenticate: Bearer`), nothing read or written;
+- a read-only access token on a method that writes: 403;
+- a device token on a staff-only resource: 404, as for another patient's diary (nothing
+  there is theirs to see, and nothing tells them it exists).
+
+Every request made with an access token is audited (`api.read` / `api.write`, with the
+method, path, status and the patient where one was named; `access_tokens.record_use`).
+
+Limits (docs/security.md, *Brute force*): requests per token, keyed by its hash, never itself
+(`API_ENTRY_LIMIT`, 60 a minute, for a device token: a phone's whole outbox at once;
+`API_TOKEN_LIMIT`, 120 a minute, for an access token), and refused tokens per address
+(`API_REFUSED_LIMIT`, 30 a minute), over the limiter's shared counters.
 """
 
 from functools import wraps
 
 from flask import current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from diary.data.clock import now
+from diary.data.db import db
 from diary.data.tokens import token_hash
-from diary.services import devices
+from diary.services import access_tokens, devices
 from diary.web.api.problems import problem
 from diary.web.extensions import limiter
-from diary.web.security import patient_from_device_token
+from diary.web.security import ApiCaller, api_caller
 
-LIMITS = {"API_ENTRY_LIMIT": "60 per minute", "API_REFUSED_LIMIT": "30 per minute"}
+LIMITS = {"API_ENTRY_LIMIT": "60 per minute", "API_TOKEN_LIMIT": "120 per minute",
+          "API_REFUSED_LIMIT": "30 per minute"}
+READS = ("GET", "HEAD", "OPTIONS")
+
+TOKEN_REFUSED = ("Please sign in again",
+                 "This access token is missing, unknown, expired or revoked, or its owner can "
+                 "no longer sign in. Make a new one on the API tokens page.")
+READ_ONLY = ("Not allowed", "This access token can only read. Make a token with read and "
+                            "write scope on the API tokens page to change anything.")
 
 
 def bearer() -> str | None:
@@ -38,34 +62,86 @@ def _address() -> str:
 
 def _token_key() -> str:
     raw = bearer()
-    if raw is None or len(raw) > devices.TOKEN_MAX:
+    if raw is None or len(raw) > max(devices.TOKEN_MAX, access_tokens.TOKEN_MAX):
         return f"no-token|{_address()}"
-    return f"device:{token_hash(raw)}"
+    kind = "pat" if access_tokens.is_access_token(raw) else "device"
+    return f"{kind}:{token_hash(raw)}"
 
 
 def _limit(name: str):
     return lambda: current_app.config.get(name, LIMITS[name])
 
 
+def _per_token_limit() -> str:
+    name = "API_TOKEN_LIMIT" if access_tokens.is_access_token(bearer()) else "API_ENTRY_LIMIT"
+    return current_app.config.get(name, LIMITS[name])
+
+
 def limited(view):
-    """Per token, every send; per address, every refused token (401)."""
+    """Per token, every request; per address, every refused token (401)."""
     view = limiter.shared_limit(_limit("API_REFUSED_LIMIT"), "api-refused",
                                 key_func=_address,
                                 deduct_when=lambda response: response.status_code == 401)(view)
-    return limiter.shared_limit(_limit("API_ENTRY_LIMIT"), "api-device",
-                                key_func=_token_key)(view)
+    return limiter.shared_limit(_per_token_limit, "api-device", key_func=_token_key)(view)
 
 
-def device_token_required(view):
-    """Open the view only with a live device token of an active patient's own, unarchived
-    diary: `g.patient`, `g.user` and `g.device` are set, and the token's last use noted.
-    Anything else is 401 with `WWW-Authenticate: Bearer`; the body is not read."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        found = patient_from_device_token(bearer())
-        if found is None:
-            return problem(401)
-        g.patient, g.user, g.device = found
-        devices.mark_used(g.device, now())
-        return view(*args, **kwargs)
-    return wrapped
+def refused():
+    """401: the token does not open anything (its words for the kind of token sent)."""
+    if access_tokens.is_access_token(bearer()):
+        return problem(401, *TOKEN_REFUSED)
+    return problem(401)
+
+
+def caller() -> ApiCaller:
+    return g.caller
+
+
+def note_patient(patient_id: int | None) -> None:
+    """The patient this request is about, for the audit event of an access token's use."""
+    g.api_patient_id = patient_id
+
+
+def bearer_required(staff: bool = False):
+    """Open the view only with a live token (see the module's docstring); `g.caller` is
+    set, and for a device token also `g.patient`, `g.user` and `g.device`. `staff`: the
+    resource is for staff only (a device token gets 404). The body is not read first."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            at = now()
+            found = api_caller(bearer(), at)
+            if found is None:
+                return refused()
+            g.caller = found
+            if found.device is not None:
+                g.patient, g.user, g.device = found.patient, found.user, found.device
+                devices.mark_used(found.device, at)
+                if staff:
+                    return problem(404)
+                return view(*args, **kwargs)
+            return _audited(found, view, args, kwargs, at)
+        return wrapped
+    return decorator
+
+
+def _audited(found: ApiCaller, view, args, kwargs, at):
+    """Run the view for an access token, and audit the use whatever the answer."""
+    status = 500
+    try:
+        if request.method not in READS and not found.may_write:
+            response = problem(403, *READ_ONLY)
+        else:
+            response = current_app.make_response(view(*args, **kwargs))
+        status = response.status_code
+        return response
+    except HTTPException as error:
+        status = error.code or 500
+        raise
+    finally:
+        if status >= 500:
+            db.session.rollback()
+        access_tokens.record_use(found.token, request.method, request.path, status,
+                                 g.get("api_patient_id"), at)
+
+
+device_token_required = bearer_required()

@@ -1,33 +1,41 @@
-"""`POST /api/v1/entries`: the phone's outbox sends an entry it queued (docs/api.md).
+"""Entries through the API (docs/api.md): the phone's outbox sends an entry it queued
+(`POST /api/v1/entries`), and a caller reads, changes and deletes entries of the diaries its
+token opens (`GET /api/v1/patients/{id}/entries`, `GET`, `PUT`, `DELETE
+/api/v1/entries/{id}`).
 
 The JSON holds the entry form's own fields, as the HTML form would post them, and is checked
 by that very form (`EntryForm.check`: one rule set, the same plain messages), then saved by
-the same service (`entries.create_once`, once per client UUID) and audited like any entry.
+the same service as the pages (`entries.create_once`, once per client UUID; `entries.update`;
+`entries.soft_delete`) and audited like any entry.
+
+A staff member's write token may send an entry on a patient's behalf: the body then names the
+diary (`patient_id`), and the entry is entered by that staff member.
 """
 
 from functools import cache
 
 import marshmallow as ma
-from flask import g, request
-from flask_smorest import Blueprint
+import sqlalchemy as sa
+from flask import request
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
 from wtforms import BooleanField, SelectMultipleField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Regexp
 
+from diary.clinical import limits
 from diary.data.clock import now
+from diary.data.db import db
+from diary.data.models import Entry
 from diary.services import entries
-from diary.web.api import problems
-from diary.web.api.auth import device_token_required, limited
+from diary.web.api import common, problems
+from diary.web.api.auth import bearer_required, caller, limited, note_patient
+from diary.web.api.common import Problem, problem_doc
 from diary.web.forms.entry import EntryForm
 from diary.web.forms.fields import DecimalTextField, WholeNumberField
+from diary.web.security import api_patient_or_404, api_row_or_404
 
-blp = Blueprint("api", __name__, url_prefix="/api/v1",
-                description="The phone's outbox: entries queued on the phone, sent later.")
-for _code in problems.CODES:
-    blp.register_error_handler(_code, problems.from_exception)
-blp.register_error_handler(HTTPException, problems.from_exception)
+blp = common.blueprint("api", "Diary entries: the phone's outbox, and reading, changing and "
+                              "deleting entries.")
 
 BODY_MAX = 64 * 1024  # an entry is under 2 kB; a 10 kB note still reaches the form's check
 NOT_SAVED = "The entry was not saved"
@@ -48,13 +56,6 @@ class Saved(ma.Schema):
     status = ma.fields.String(metadata={"enum": ["created", "already saved"]})
 
 
-class Problem(ma.Schema):
-    type = ma.fields.String(metadata={"example": "about:blank"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-
-
 class EntryProblem(Problem):
     errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
                             metadata={"description": "The form's messages, by field name."})
@@ -64,59 +65,219 @@ class EntryProblem(Problem):
                                  "them as they are."})
 
 
-def _problem_doc(description: str, schema=Problem, **kwargs) -> dict:
-    return {"schema": schema, "content_type": problems.MIMETYPE, "description": description,
-            **kwargs}
+_problem_doc = problem_doc
+
+
+SAVED = "Saved: `status` is \"created\"."
+PATIENT_ID = "Please give the patient_id of the diary this entry is for."
+ENTRY_BODY = {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/EntryFields"}}}}
+
+
+class EntryOut(ma.Schema):
+    id = ma.fields.String(metadata={"format": "uuid"})
+    patient_id = ma.fields.Integer()
+    observed_at = ma.fields.String(metadata=common.TIME)
+    pain = ma.fields.Integer(metadata={"minimum": 0, "maximum": 10})
+    temp_treated_c = ma.fields.Float(allow_none=True, metadata={
+        "description": "Treated foot, °C (as stored; the patient may read °F)"})
+    temp_other_c = ma.fields.Float(allow_none=True, metadata={"description": "Other foot, °C"})
+    colour = ma.fields.String(allow_none=True)
+    feels = ma.fields.String(allow_none=True)
+    walk_pain_free_min = ma.fields.Integer(allow_none=True)
+    walk_max_min = ma.fields.Integer(allow_none=True)
+    did_not_walk = ma.fields.Boolean()
+    swelling = ma.fields.String(allow_none=True)
+    sweating = ma.fields.String(allow_none=True)
+    side_effects = ma.fields.List(ma.fields.String())
+    rescue_medication = ma.fields.Boolean()
+    touch_pain = ma.fields.String(allow_none=True)
+    night_rest_pain = ma.fields.Boolean(allow_none=True)
+    wound = ma.fields.String(allow_none=True)
+    pgic = ma.fields.String(allow_none=True)
+    notes = ma.fields.String()
+    entered_by = ma.fields.Integer(metadata={"description": "The user id who entered it: the "
+                                             "patient, or a staff member on their behalf"})
+    created_at = ma.fields.String(metadata=common.TIME)
+    updated_at = ma.fields.String(metadata=common.TIME)
+
+
+class Changed(ma.Schema):
+    changed = ma.fields.Boolean(metadata={"description": "false: the answers were the same, "
+                                                         "nothing was written"})
+    entry = ma.fields.Nested(EntryOut)
+
+
+EntryPage = common.page_of("EntryPage", EntryOut)
+
+
+def entry_json(entry: Entry, tz: str) -> dict:
+    data = {name: getattr(entry, name) for name in entries.CONTENT
+            if name not in ("observed_at", "utc_offset_min", "side_effects")}
+    return {"id": entry.id, "patient_id": entry.patient_id,
+            "observed_at": common.local(entry.observed_at, tz), **data,
+            "side_effects": entry.side_effect_codes, "entered_by": entry.entered_by,
+            "created_at": common.local(entry.created_at, tz),
+            "updated_at": common.local(entry.updated_at, tz)}
+
+
+def _read_form(body, patient, entry_id: str | None = None):
+    """The JSON read into the entry form and checked as the page checks it: (form, None), or
+    (None, the 422 problem)."""
+    if not isinstance(body, dict):
+        return None, problems.problem(422, NOT_SAVED, NOT_AN_OBJECT, errors={}, warnings={})
+    data, wrong = formdata(body)
+    if entry_id is not None:
+        data["client_id"] = entry_id  # as the edit page does: the entry keeps its id
+    form = EntryForm(formdata=data, meta={"csrf": False})
+    ok = form.check(patient.timezone, now(), patient.created_at) and not wrong
+    if not ok:
+        errors = {f.name: list(f.errors) for f in form if f.errors} | wrong
+        warnings = {name: [text] for name, text in form.warnings.items()}
+        return None, problems.problem(422, NOT_SAVED, FIX_ERRORS if errors else CONFIRM,
+                                      errors=errors, warnings=warnings)
+    return form, None
+
+
+def _json_body():
+    request.max_content_length = BODY_MAX
+    return request.get_json()  # 400 (not JSON), 413 (too long), 415 (not sent as JSON)
 
 
 @blp.route("/entries", methods=["POST"])
-@blp.doc(summary="Send an entry queued on the phone",
+@blp.doc(summary="Send an entry (the phone's outbox, or staff on a patient's behalf)",
          description="The body holds the entry form's fields, as the form posts them. "
-                     "Sending the same client_id again saves nothing new.",
-         security=[{"deviceToken": []}],
-         requestBody={"required": True, "content": {"application/json": {
-             "schema": {"$ref": "#/components/schemas/EntryFields"}}}})
-@blp.response(201, Saved, description="Saved: `status` is \"created\".")
+                     "Sending the same client_id again saves nothing new. With a staff "
+                     "member's write token the body also names the diary (`patient_id`, an "
+                     "integer) and the entry is entered by that staff member; a device token "
+                     "always writes its own diary.",
+         security=common.BOTH, requestBody=ENTRY_BODY)
+@blp.response(201, Saved, description=SAVED)
 @blp.alt_response(200, schema=Saved, success=True,
                   description="This client_id was saved before with the same answers: "
                               "`status` is \"already saved\" and nothing new is written.")
 @blp.alt_response(400, **_problem_doc("The body is not JSON."))
-@blp.alt_response(401, **_problem_doc(
-    "No device token, or one that is unknown or revoked (or its person is no longer active, "
-    "or the diary is archived): sign in again on the phone.",
-    headers={"WWW-Authenticate": {"description": "Bearer",
-                                  "schema": {"type": "string"}}}))
+@common.document(blp, writes=True)
 @blp.alt_response(409, **_problem_doc("This client_id was saved before with other answers."))
 @blp.alt_response(413, **_problem_doc(f"The body is over {BODY_MAX // 1024} kB."))
 @blp.alt_response(415, **_problem_doc("The body is not sent as application/json."))
 @blp.alt_response(422, **_problem_doc(
     "The form's checks refused the entry: its messages in `errors`, and readings to confirm "
     "in `warnings`. Nothing was saved.", schema=EntryProblem))
-@blp.alt_response(429, **_problem_doc("Too many sends from this token: wait and send again."))
 @limited
-@device_token_required
+@bearer_required()
 def create_entry():
-    request.max_content_length = BODY_MAX
-    body = request.get_json()  # 400 (not JSON), 413 (too long), 415 (not sent as JSON)
-    patient = g.patient
-    if not isinstance(body, dict):
-        return problems.problem(422, NOT_SAVED, NOT_AN_OBJECT, errors={}, warnings={})
-    data, wrong = formdata(body)
-    form = EntryForm(formdata=data, meta={"csrf": False})
-    ok = form.check(patient.timezone, now(), patient.created_at) and not wrong
-    if not ok:
-        errors = {f.name: list(f.errors) for f in form if f.errors} | wrong
-        warnings = {name: [text] for name, text in form.warnings.items()}
-        return problems.problem(422, NOT_SAVED, FIX_ERRORS if errors else CONFIRM,
-                                errors=errors, warnings=warnings)
+    body = _json_body()
+    who = caller()
+    if who.staff:
+        pid = body.get("patient_id") if isinstance(body, dict) else None
+        if type(pid) is not int or not 0 < pid <= limits.ID_MAX:
+            return problems.problem(422, NOT_SAVED, FIX_ERRORS,
+                                    errors={"patient_id": [PATIENT_ID]}, warnings={})
+        patient = api_patient_or_404(who, pid)
+    else:
+        patient = who.patient
+    note_patient(patient.id)
+    form, refused = _read_form(body, patient)
+    if refused is not None:
+        return refused
     try:
         entry, created = entries.create_once(patient, form.client_id.data,
-                                             form.values(patient.timezone), g.user)
+                                             form.values(patient.timezone), who.user)
     except entries.DuplicateConflict:
         return problems.problem(409, NOT_SAVED, CONFLICT)
     if created:
         return {"id": entry.id, "status": "created"}, 201
     return {"id": entry.id, "status": "already saved"}, 200
+
+
+@blp.route("/patients/<int:patient_id>/entries", methods=["GET"])
+@blp.doc(summary="A patient's entries, oldest first, a page at a time",
+         description="Deleted entries are left out. Times are in the patient's own zone, "
+                     "with its offset; temperatures in °C.",
+         security=common.BOTH, parameters=common.PAGE_PARAMETERS)
+@blp.response(200, EntryPage, description="One page of entries, oldest first.")
+@common.document(blp, paged=True)
+@limited
+@bearer_required()
+def list_entries(patient_id: int):
+    patient = api_patient_or_404(caller(), patient_id)
+    note_patient(patient.id)
+    try:
+        limit, after = common.page_args()
+        query = (sa.select(Entry).where(Entry.patient_id == patient.id,
+                                        Entry.deleted_at.is_(None))
+                 .order_by(Entry.observed_at, Entry.id).limit(limit + 1))
+        if after is not None:
+            if len(after) != 2:
+                raise common.BadPage("cursor", common.BAD_CURSOR)
+            at, after_id = common.cursor_time(after[0]), common.cursor_uuid(after[1])
+            query = query.where(sa.or_(Entry.observed_at > at, sa.and_(
+                Entry.observed_at == at, Entry.id > after_id)))
+    except common.BadPage as error:
+        return common.bad_page(error)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    return {"items": [entry_json(e, patient.timezone) for e in rows],
+            "next_cursor": None if last is None else common.cursor_of(
+                last.observed_at.isoformat(), last.id)}
+
+
+@blp.route("/entries/<entry_id>", methods=["GET"])
+@blp.doc(summary="One entry", security=common.BOTH)
+@blp.response(200, EntryOut, description="The entry (times in the patient's zone, °C).")
+@common.document(blp)
+@limited
+@bearer_required()
+def get_entry(entry_id: str):
+    entry = api_row_or_404(caller(), Entry, entry_id)
+    note_patient(entry.patient_id)
+    return entry_json(entry, entry.patient.timezone)
+
+
+@blp.route("/entries/<entry_id>", methods=["PUT"])
+@blp.doc(summary="Change an entry",
+         description="The body is the whole entry, as the edit page posts it (the same form, "
+                     "the same rules and messages; `client_id` may be left out: the entry "
+                     "keeps its id). The change is audited `entry.update`.",
+         security=common.BOTH, requestBody=ENTRY_BODY)
+@blp.response(200, Changed, description="Saved (`changed`: false when nothing differed).")
+@blp.alt_response(400, **_problem_doc("The body is not JSON."))
+@common.document(blp, writes=True)
+@blp.alt_response(413, **_problem_doc(f"The body is over {BODY_MAX // 1024} kB."))
+@blp.alt_response(415, **_problem_doc("The body is not sent as application/json."))
+@blp.alt_response(422, **_problem_doc(
+    "The form's checks refused the change: its messages in `errors`, readings to confirm in "
+    "`warnings`. Nothing was saved.", schema=EntryProblem))
+@limited
+@bearer_required()
+def update_entry(entry_id: str):
+    entry = api_row_or_404(caller(), Entry, entry_id)
+    patient = entry.patient
+    note_patient(patient.id)
+    form, refused = _read_form(_json_body(), patient, entry.id)
+    if refused is not None:
+        return refused
+    changed = entries.update(entry, form.values(patient.timezone), caller().user)
+    return {"changed": changed, "entry": entry_json(entry, patient.timezone)}
+
+
+@blp.route("/entries/<entry_id>", methods=["DELETE"])
+@blp.doc(summary="Delete an entry",
+         description="A soft delete, as on the page: the entry is left out everywhere and "
+                     "kept for the record (audited `entry.delete`).",
+         security=common.BOTH)
+@blp.response(204, description="Deleted.")
+@common.document(blp, writes=True)
+@limited
+@bearer_required()
+def delete_entry(entry_id: str):
+    entry = api_row_or_404(caller(), Entry, entry_id)
+    note_patient(entry.patient_id)
+    entries.soft_delete(entry, caller().user)
+    return "", 204
 
 
 @cache

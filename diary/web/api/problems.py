@@ -1,7 +1,7 @@
 """Errors as RFC 9457 problem details (`application/problem+json`), never an HTML page."""
 
-from flask import jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from diary.data.db import db
 
@@ -62,11 +62,29 @@ def under_api() -> bool:
     return request.path.startswith(PREFIX) or request.path == PREFIX.rstrip("/")
 
 
+def _matches_no_route(error: MethodNotAllowed) -> bool:
+    """Werkzeug answers 405 when a path's pattern fits a route of another method, before that
+    route's converters look at it: PUT /api/v1/blocks/<id past the column>/decision was 405
+    "use GET", while that GET is 404. True when no allowed method matches the path either."""
+    adapter = current_app.create_url_adapter(request)
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except NotFound:
+            continue
+        except HTTPException:
+            pass  # a redirect (a trailing slash) or a 405: the path is a route's
+        return False
+    return True
+
+
 def routing_error():
     """A before_request hook: a URL under /api/v1 that matches no route (404) or not with this
     method (405) is answered here, before the app's HTML error pages would be."""
     error = request.routing_exception
     if (error is not None and isinstance(error, HTTPException) and (error.code or 0) >= 400
             and under_api()):
+        if isinstance(error, MethodNotAllowed) and _matches_no_route(error):
+            error = NotFound()
         return from_exception(error)
     return None
