@@ -3,7 +3,7 @@
 Each module adds its commands to the one group; like the views, they call the services.
 """
 
-from diary.cli import accounts, maintenance, records, reminders  # noqa: F401  (they add the commands)
+from diary.cli import accounts, fhir, maintenance, records, reminders  # noqa: F401  (they add the commands)
 from diary.cli.group import diary
 
 

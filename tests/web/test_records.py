@@ -650,3 +650,40 @@ def test_a_clinic_without_patients_exports_a_header(client, world):
         r = post_form(client, "/clinic/export", {"what": what, "include_deleted": "y"})
         expected = export.columns_for(columns, what != "block-summary")
         assert r.get_data() == ("\ufeff" + ",".join(expected) + "\r\n").encode(), what
+
+
+# ----------------------------------------------------------------- the template for import
+
+def test_the_entries_template_is_the_export_s_header_and_one_example_row(as_clinician):
+    r = as_clinician.get("/clinic/records/entries-template.csv")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="entries-template.csv"'
+    body = r.get_data()
+    assert body.startswith(b"\xef\xbb\xbf" + ",".join(export.ENTRY_COLUMNS).encode() + b"\r\n")
+    (row,) = rows_of(body)
+    assert list(row) == list(export.ENTRY_COLUMNS)
+    assert row["observed_at"] == "2025-06-14T09:00"  # yesterday, in the patient's own zone
+    assert row["colour"] in vocab.COLOURS and row["feels"] in vocab.FEELS
+    assert row["pgic"] in vocab.PGIC and row["wound"] in vocab.WOUND
+    assert all(c in vocab.SIDE_EFFECTS for c in row["side_effects"].split(";"))
+    assert row["entry_id"] == row["patient_record"] == row["entered_by"] == ""
+
+
+def test_the_importer_takes_the_template_with_no_problem_at_all(as_clinician, app, world):
+    from diary.interchange import csv_import
+
+    body = as_clinician.get("/clinic/records/entries-template.csv").get_data()
+    # A patient whose record was made only now: the example row is not too old for it.
+    ctx = csv_import.Context(tz="Pacific/Kiritimati", now=NOW, record_created=NOW,
+                             record_label="R-1")
+    parsed = csv_import.parse_entries(body, ctx)
+    assert list(parsed.errors) == [] and list(parsed.warnings) == []
+    (row,) = parsed.rows
+    assert row.values["pain"] == 6 and row.values["temp_treated_c"] == 29.5
+    assert row.values["side_effects"] == "back_soreness;bruising"
+    # And through the page, into a real patient: one new entry.
+    patient = world.patient(world.clinician_id, record="R-1")
+    r = import_csv(as_clinician, patient, entries=body)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert count(app, Entry, Entry.patient_id == patient) == 1
