@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(__import__("diary.web.views.pwa", fromlist=["bp"]).bp)  # PWA
     app.register_blueprint(__import__("diary.web.views.reminders", fromlist=["bp"]).bp)  # reminders
     app.register_blueprint(__import__("diary.web.views.devices", fromlist=["bp"]).bp)  # tokens
+    app.register_blueprint(__import__("diary.web.views.access_tokens", fromlist=["bp"]).bp)  # PATs
     __import__("diary.web.api", fromlist=["init_app"]).init_app(app)  # JSON API under /api/v1
     errors.register(app)
     from diary.web import assets  # plotly.js under its content-hashed name

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from diary.data.db import db
-from diary.data.models import Block, ClinicVisit, DeviceToken, Patient
+from diary.data.models import AccessToken, Block, ClinicVisit, DeviceToken, Patient
 from tests.conftest import input_value, sign_in
 from tests.web.helpers import FULL_ENTRY, add_entry, every_table
 
@@ -46,6 +46,12 @@ def town(app, world):
             db.session.flush()
             ids["v" + p] = visit.id
             ids["d" + p] = device.id
+        for name, clinician in (("tX", x), ("tY", y)):  # each clinician's API token
+            token = AccessToken(user_id=clinician, token_hash=name * 32, name=name,
+                                expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+            db.session.add(token)
+            db.session.flush()
+            ids[name] = token.id
         db.session.commit()
     return ids
 
@@ -137,6 +143,21 @@ MATRIX = [
     (A, "POST", "/api/v1/entries", 401),
     (X, "POST", "/api/v1/entries", 401),
     (None, "POST", "/api/v1/entries", 401),
+    # Staff's API tokens (views/access_tokens.py): staff only, each revokes only their own;
+    # making one needs two-factor sign-in (none here: 403). The API's own matrix:
+    # tests/web/test_api_access.py.
+    (X, "GET", "/clinic/api-tokens", 200),
+    (Y, "GET", "/clinic/api-tokens", 200),
+    (A, "GET", "/clinic/api-tokens", 404),
+    (None, "GET", "/clinic/api-tokens", 302),
+    (X, "POST", "/clinic/api-tokens", 403),
+    (A, "POST", "/clinic/api-tokens", 404),
+    (None, "POST", "/clinic/api-tokens", 302),
+    (X, "POST", "/clinic/api-tokens/{tY}/revoke", 404),
+    (Y, "POST", "/clinic/api-tokens/{tX}/revoke", 404),
+    (A, "POST", "/clinic/api-tokens/{tX}/revoke", 404),
+    (None, "POST", "/clinic/api-tokens/{tX}/revoke", 302),
+    (X, "GET", "/clinic/api-tokens/{tX}/revoke", 405),
     # Reminders (views/reminders.py): no id to guess, each acts on the signed-in patient's
     # own diary; a clinician has none. (/calendar/<token>.ics: tests/web/test_reminders.py.)
     (A, "GET", "/diary/reminders.ics", 200),
@@ -152,6 +173,16 @@ MATRIX = [
     (None, "POST", "/diary/push/subscribe", 302),
     (X, "POST", "/diary/push/unsubscribe", 404),
     (None, "POST", "/diary/push/unsubscribe", 302),
+    # FHIR exports and the CSV template (views/records.py, docs/fhir.md).
+    (X, "POST", "/clinic/patients/{pA}/export-fhir", 200),
+    (Y, "POST", "/clinic/patients/{pA}/export-fhir", 404),
+    (A, "POST", "/clinic/patients/{pA}/export-fhir", 404),
+    (None, "POST", "/clinic/patients/{pA}/export-fhir", 302),
+    (A, "POST", "/clinic/export-fhir", 404),
+    (None, "POST", "/clinic/export-fhir", 302),
+    (X, "GET", "/clinic/records/entries-template.csv", 200),
+    (A, "GET", "/clinic/records/entries-template.csv", 404),
+    (None, "GET", "/clinic/records/entries-template.csv", 302),
 ]
 
 
@@ -247,6 +278,15 @@ def test_every_route_with_an_id_is_guarded(app, town):
             url = app.url_for(rule.endpoint, **values)
         client = stranger[sorted(args)[0]]
         who = B if client is stranger["entry_id"] else Y
+        if rule.rule.startswith("/api/v1/"):
+            # The API takes no cookie: signed in or not, 401 without a bearer token (its own
+            # matrix of tokens: tests/web/test_api_access.py).
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                for caller in (client, anonymous):
+                    response = caller.open(url, method=method)
+                    assert response.status_code == 401, (rule.rule, method)
+                    assert response.mimetype == "application/problem+json"
+            continue
         for method in sorted(rule.methods & {"GET", "POST"}):
             if method == "GET":
                 response = client.get(url)

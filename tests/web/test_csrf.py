@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from diary.data.db import db
-from diary.data.models import ClinicVisit, DeviceToken, Patient
+from diary.data.models import AccessToken, ClinicVisit, DeviceToken, Patient
 from tests.conftest import input_value, sign_in
 from tests.web.helpers import FULL_ENTRY, add_entry, every_table
 
@@ -40,6 +40,11 @@ def scene(app, client, world):
         db.session.add(device)
         db.session.commit()
         world.device = device.id
+        pat = AccessToken(user_id=world.clinician_id, token_hash="t" * 64, name="tool",
+                          expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+        db.session.add(pat)
+        db.session.commit()
+        world.pat = pat.id
     clinic = app.test_client()
     sign_in(clinic, "dr@clinic.example")
     page = clinic.get(f"/clinic/patients/{world.newcomer}").get_data(as_text=True)
@@ -83,6 +88,11 @@ ROUTES = [  # (who posts, url, form fields a real browser would send)
      {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
     ("pat@home.example", "/diary/push/unsubscribe",
      {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
+    ("dr@clinic.example", "/clinic/patients/{patient}/export-fhir", {}),
+    ("dr@clinic.example", "/clinic/export-fhir", {}),
+    ("dr@clinic.example", "/clinic/api-tokens", {"name": "Tool", "scopes": "read",
+                                                 "days": "30"}),
+    ("dr@clinic.example", "/clinic/api-tokens/{pat}/revoke", {}),
 ]
 
 
@@ -91,7 +101,8 @@ ROUTES = [  # (who posts, url, form fields a real browser would send)
 def test_post_without_a_valid_token_is_refused_and_writes_nothing(
         app, scene, who, url, fields, bad_token):
     fill = {"invite": scene.invite, "entry": scene.entry, "newcomer": scene.newcomer,
-            "patient": scene.patient_id, "visit": scene.visit, "device": scene.device}
+            "patient": scene.patient_id, "visit": scene.visit, "device": scene.device,
+            "pat": scene.pat}
     client = _as(app, who)
     data = {k: (v.format(**fill) if isinstance(v, str) else v) for k, v in fields.items()}
     if bad_token == "other-session":  # a real token, but of someone else's session

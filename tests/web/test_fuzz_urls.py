@@ -84,7 +84,8 @@ def site(app, world):
         tokens[role] = input_value(clients[role].get(home).get_data(as_text=True), "csrf_token")
         assert tokens[role]
     ids = {"patient_id": str(patient_id), "block_id": str(block_id), "entry_id": entry_id,
-           "visit_id": str(visit_id),
+           "visit_id": str(visit_id), "device_id": "1", "token_id": "1",
+           "resource_type": "Patient", "what": "entries",
            "token": "not-a-real-invite-token", "name": "plotly.min.js",
            "filename": "css/diary.css"}
     return Site(app, ids, clients, tokens)
@@ -257,7 +258,8 @@ def test_every_id_route_answers_404_for_ids_past_the_column(site):
             for role in ("clinician", "patient"):
                 values = {n: value if c == "int" else site.ids[n] for n, c in names.items()}
                 status = site.answer(role, method, build(pattern, values))
-                if status != 404:
+                # A cookie never signs in to the API: 401 there, whatever the id (tests/api).
+                if status != 404 and not (pattern.startswith("/api/") and status == 401):
                     wrong.append((role, method, pattern, value[:30], status))
     assert wrong == []
 
