@@ -19,6 +19,7 @@ from diary.data.tokens import token_hash
 from diary.interchange import csv_export, fhir
 from diary.services import access_tokens
 from tests.conftest import csrf_token, post_form, sign_in
+from tests.unit.test_fhir import references
 from tests.web.helpers import NOW
 from tests.web.test_records import audit_actions, diary  # noqa: F401  (the fixture)
 
@@ -34,17 +35,6 @@ def export_bundle(client, patient_id):
 
 def export_zip(client):
     return post_form(client, "/clinic/export-fhir", token_from="/clinic/export")
-
-
-def references(node):
-    if isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node["reference"]
-        for value in node.values():
-            yield from references(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from references(value)
 
 
 def check_bundle(document: dict) -> dict:

@@ -23,7 +23,6 @@ from diary.clinical.patient_list import VERDICT_LABELS
 from diary.data import loaders
 from diary.data.clinic_settings import settings_for
 from diary.data.clock import now
-from diary.data.db import db
 from diary.data.models import Block, BlockDecision
 from diary.services import decisions
 from diary.web.api import common, problems
@@ -106,24 +105,12 @@ def list_blocks(patient_id: int):
     patient = api_patient_or_404(caller(), patient_id)
     note_patient(patient.id)
     try:
-        limit, after = common.page_args()
-        query = (sa.select(Block).where(Block.patient_id == patient.id,
-                                        Block.deleted_at.is_(None))
-                 .order_by(Block.performed_at, Block.id).limit(limit + 1))
-        if after is not None:
-            if len(after) != 2:
-                raise common.BadPage("cursor", common.BAD_CURSOR)
-            at, after_id = common.cursor_time(after[0]), common.cursor_int(after[1])
-            query = query.where(sa.or_(Block.performed_at > at, sa.and_(
-                Block.performed_at == at, Block.id > after_id)))
+        rows, next_cursor = common.time_page(
+            sa.select(Block).where(Block.patient_id == patient.id, Block.deleted_at.is_(None)),
+            Block.performed_at, Block.id, common.cursor_int)
     except common.BadPage as error:
         return common.bad_page(error)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [block_json(b, patient.timezone) for b in rows],
-            "next_cursor": common.cursor_of(rows[-1].performed_at.isoformat(), rows[-1].id)
-            if more else None}
+    return {"items": [block_json(b, patient.timezone) for b in rows], "next_cursor": next_cursor}
 
 
 @blp.route("/blocks/<int:block_id>", methods=["GET"])

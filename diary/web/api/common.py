@@ -15,11 +15,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from diary.clinical import limits
+from diary.data.db import db
 from diary.web.api import problems
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 100
@@ -136,6 +138,24 @@ def page_args() -> tuple[int, list | None]:
 def bad_page(error: BadPage):
     return problems.problem(400, "The request could not be read", error.message,
                             errors={error.field: [error.message]})
+
+
+def time_page(query, time_col, id_col, read_id) -> tuple[list, str | None]:
+    """One page of `query`'s rows ordered by (time, id), oldest first, after the request's
+    cursor: (rows, next cursor or None). Raises BadPage for a bad limit or cursor."""
+    limit, after = page_args()
+    query = query.order_by(time_col, id_col).limit(limit + 1)
+    if after is not None:
+        if len(after) != 2:
+            raise BadPage("cursor", BAD_CURSOR)
+        at, after_id = cursor_time(after[0]), read_id(after[1])
+        query = query.where(sa.or_(time_col > at, sa.and_(time_col == at, id_col > after_id)))
+    rows = list(db.session.scalars(query))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, cursor_of(getattr(last, time_col.key).isoformat(), getattr(last, id_col.key))
 
 
 def cursor_of(*key) -> str:

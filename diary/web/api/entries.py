@@ -24,7 +24,6 @@ from wtforms.validators import InputRequired, Length, Regexp
 
 from diary.clinical import limits
 from diary.data.clock import now
-from diary.data.db import db
 from diary.data.models import Entry
 from diary.services import entries
 from diary.web.api import common, problems
@@ -204,25 +203,12 @@ def list_entries(patient_id: int):
     patient = api_patient_or_404(caller(), patient_id)
     note_patient(patient.id)
     try:
-        limit, after = common.page_args()
-        query = (sa.select(Entry).where(Entry.patient_id == patient.id,
-                                        Entry.deleted_at.is_(None))
-                 .order_by(Entry.observed_at, Entry.id).limit(limit + 1))
-        if after is not None:
-            if len(after) != 2:
-                raise common.BadPage("cursor", common.BAD_CURSOR)
-            at, after_id = common.cursor_time(after[0]), common.cursor_uuid(after[1])
-            query = query.where(sa.or_(Entry.observed_at > at, sa.and_(
-                Entry.observed_at == at, Entry.id > after_id)))
+        rows, next_cursor = common.time_page(
+            sa.select(Entry).where(Entry.patient_id == patient.id, Entry.deleted_at.is_(None)),
+            Entry.observed_at, Entry.id, common.cursor_uuid)
     except common.BadPage as error:
         return common.bad_page(error)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more else None
-    return {"items": [entry_json(e, patient.timezone) for e in rows],
-            "next_cursor": None if last is None else common.cursor_of(
-                last.observed_at.isoformat(), last.id)}
+    return {"items": [entry_json(e, patient.timezone) for e in rows], "next_cursor": next_cursor}
 
 
 @blp.route("/entries/<entry_id>", methods=["GET"])
