@@ -12,8 +12,9 @@ SIGN_IN_AGAIN = "Please sign in again"
 # The same plain words as the HTML error pages (diary/web/views/errors.py).
 TITLES = {
     400: ("The request could not be read", "Please send the entry as a JSON object."),
-    401: (SIGN_IN_AGAIN, "This phone's key is missing, unknown or withdrawn. Sign in again "
-                         "on this phone: the entries waiting on it will then be sent."),
+    401: (SIGN_IN_AGAIN, "The token is missing, unknown, expired or withdrawn. On a phone: sign "
+                         "in again, and the entries waiting on it will then be sent. A staff "
+                         "access token: make a new one on the API tokens page."),
     403: ("Not allowed", "You do not have permission to do that."),
     404: ("Not found", "There is nothing here."),
     405: ("Not allowed", "That address cannot be used this way."),
