@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def repeat(done: list[BlockAnalysis], planned: list[BlockAnalysis], index: DiaryIndex,
            s: Settings, now: datetime) -> tuple[bool, str]:
     """Due when the last block was positive (or prolonged), its relief has waned, at least
-    repeat_min_days local calendar days have passed and no next block is booked yet."""
+    repeat_min_days local calendar days have passed and no next block is booked yet. Never
+    after a neurolysis or RF block: its follow-up is the §7 checkpoints and flags."""
     if not done:
         return False, "Not due: no block has been done yet."
     last = done[-1]
@@ -30,6 +31,10 @@ def repeat(done: list[BlockAnalysis], planned: list[BlockAnalysis], index: Diary
     if planned:
         booked = fmt_date(planned[0].local_date)
         return False, f"Not due: the next block is already booked for {booked}."
+    if last.limb_follow_up is not None:  # §7: a treatment followed up, not a test to repeat
+        kind = vocab.BLOCK_KINDS[last.kind].lower()
+        return False, (f"Not judged: the block on {when} was a {kind}, a treatment followed up "
+                       "at its checkpoints (days 7, 30, 90, 180), not a diagnostic block.")
     if last.pending:
         return False, f"Not due: the window of the block on {when} is still open."
     if last.verdict != "positive" and not last.prolonged.present:

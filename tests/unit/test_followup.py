@@ -400,3 +400,16 @@ def test_every_code_the_vocabulary_has_is_read():
     a = run(baseline() + entries, [la_block()]).blocks[0]
     assert [p.answer for p in a.pgic] == list(vocab.PGIC)
     assert a.touch_pain.after == {"none": 1, "mild": 1, "marked": 1}
+
+
+def test_a_repeat_is_never_due_after_a_neurolysis_whatever_its_window_figures():
+    """Relief that fell from 8 to 2 in the window and has since waned would make a local
+    anaesthetic block "repeat due"; after a neurolysis the follow-up is §7's, not a repeat."""
+    window = [EntryRecord(f"w{h}", B + timedelta(hours=h), 2) for h in (1, 2, 3)]
+    waned = [e(f"a{n}", n, 8) for n in range(1, 20)]
+    for kind, due in (("diagnostic_la", True), ("neurolysis", False)):
+        block = BlockRecord(1, B, kind, pre_pain=8, temps_treated={0: 28.0, 10: 31.0})
+        result = run(baseline() + window + waned, [block], now=at(20))
+        assert result.repeat_due is due, (kind, result.repeat_reason)
+    assert result.repeat_reason.startswith("Not judged: the block on")
+    assert "treatment followed up at its checkpoints" in result.repeat_reason
