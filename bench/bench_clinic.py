@@ -168,7 +168,7 @@ def seed(url: str, patients: int, days: int, now: datetime | None = None) -> dic
     from werkzeug.security import generate_password_hash
 
     from diary.data.db import db
-    from diary.data.models import Block, Entry, Patient, User
+    from diary.data.models import Block, Clinic, Entry, Membership, Patient, User
 
     now = now or datetime.now(UTC)
     started = time.perf_counter()
@@ -178,19 +178,30 @@ def seed(url: str, patients: int, days: int, now: datetime | None = None) -> dic
         with _quiet_migrations():
             upgrade(directory=str(ROOT / "migrations"))
         users, patient_table = User.__table__, Patient.__table__
+        memberships = Membership.__table__
         with db.engine.begin() as conn:
-            clinician_id = conn.scalar(sa.select(users.c.id).where(users.c.email == CLINICIAN))
-            if clinician_id is None:
+            clinician_id, clinic_id = conn.execute(
+                sa.select(users.c.id, memberships.c.clinic_id)
+                .join(memberships, memberships.c.user_id == users.c.id)
+                .where(users.c.email == CLINICIAN)).first() or (None, None)
+            if clinician_id is None:  # the clinic and its consultant
+                clinic_id = conn.execute(sa.insert(Clinic.__table__).returning(
+                    Clinic.__table__.c.id), {
+                    "name": "Bench clinic", "own_patients_only": False, "timezone": TZ,
+                    "created_at": now}).scalar_one()
                 clinician_id = conn.execute(sa.insert(users).returning(users.c.id), {
-                    "email": CLINICIAN, "password_hash": password, "role": "clinician",
+                    "email": CLINICIAN, "password_hash": password, "role": "staff",
                     "name": "Dr Bench", "active": True, "created_at": now}).scalar_one()
+                conn.execute(sa.insert(memberships), {
+                    "user_id": clinician_id, "clinic_id": clinic_id, "roles": "consultant",
+                    "created_at": now})
             have = conn.scalar(sa.select(sa.func.count()).select_from(patient_table)
-                               .where(patient_table.c.clinician_id == clinician_id))
+                               .where(patient_table.c.clinic_id == clinic_id))
         added = 0
         for first in range(have, patients, 25):  # a transaction a batch: memory stays flat
             with db.engine.begin() as conn:
                 added += _add_patients(conn, range(first, min(first + 25, patients)),
-                                       clinician_id, password, days, now)
+                                       clinic_id, clinician_id, password, days, now)
         seeded = time.perf_counter() - started
         summaries = _refresh_summaries(app)
         measured = db.session.scalar(sa.select(Patient.id).join(User, Patient.user_id == User.id)
@@ -223,8 +234,8 @@ def _quiet_migrations():
         logging.config.fileConfig = real
 
 
-def _add_patients(conn, indexes: range, clinician_id: int, password: str, days: int,
-                  now: datetime) -> int:
+def _add_patients(conn, indexes: range, clinic_id: int, clinician_id: int, password: str,
+                  days: int, now: datetime) -> int:
     import sqlalchemy as sa
 
     from diary.data.models import Block, Entry, Patient, User
@@ -239,7 +250,7 @@ def _add_patients(conn, indexes: range, clinician_id: int, password: str, days: 
                 "email": (MEASURED, POSTER)[index], "password_hash": password,
                 "role": "patient", "name": f"Patient {index}", "active": True,
                 "created_at": created}).scalar_one()
-        rows.append({"clinician_id": clinician_id, "user_id": user_id,
+        rows.append({"clinic_id": clinic_id, "clinician_id": clinician_id, "user_id": user_id,
                      "display_name": f"Bench Patient {index:04d}", "record_number": f"B{index:05d}",
                      "treated_side": "left", "condition": "crps", "temp_unit": "C",
                      "timezone": TZ, "is_demo": False, "created_at": created})

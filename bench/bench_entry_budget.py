@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 
 from diary.data.db import db  # noqa: E402
-from diary.data.models import Block, Entry, Patient, User  # noqa: E402
+from diary.data.models import Block, Clinic, Entry, Membership, Patient, User  # noqa: E402
 from diary.web import create_app  # noqa: E402
 
 BUDGET = 40 * 1024
@@ -43,16 +43,19 @@ WORKER = "/sw.js"
 
 
 def seed(now: datetime) -> None:
-    """A clinician and a patient with a block this morning and its first readings."""
-    doctor = User(email="dr@bench.example", name="Dr Bench", role="clinician")
+    """A clinic's consultant and a patient with a block this morning and its first readings."""
+    clinic = Clinic(name="Bench clinic")
+    doctor = User(email="dr@bench.example", name="Dr Bench", role="staff")
     doctor.set_password(PASSWORD)
     user = User(email="pat@bench.example", name="Pat Bench", role="patient")
     user.set_password(PASSWORD)
-    db.session.add_all([doctor, user])
+    db.session.add_all([clinic, doctor, user])
     db.session.flush()
-    patient = Patient(clinician_id=doctor.id, user=user, display_name="Pat Bench",
-                      treated_side="left", condition="crps", temp_unit="C",
-                      timezone="Europe/London", created_at=now - timedelta(days=30))
+    db.session.add(Membership(user_id=doctor.id, clinic_id=clinic.id, roles="consultant"))
+    patient = Patient(clinic_id=clinic.id, clinician_id=doctor.id, user=user,
+                      display_name="Pat Bench", treated_side="left", condition="crps",
+                      temp_unit="C", timezone="Europe/London",
+                      created_at=now - timedelta(days=30))
     db.session.add(patient)
     db.session.flush()
     performed = now - timedelta(hours=2)

@@ -254,19 +254,28 @@ def seed(db_: Database, entry_sizes: dict[str, int], summary_sizes: list[int]) -
         user_id, first = 0, 1
 
         def clinic(email: str, patients: int) -> tuple[int, int]:
+            """A clinic of its own (id = its consultant's), so it sees only its patients."""
             nonlocal user_id, first
             user_id += 1
+            at = _epoch(d, 1420070400)
+            conn.execute(sa.text(
+                "INSERT INTO clinic (id, name, own_patients_only, timezone, created_at)"
+                " VALUES (:id, :name, FALSE, 'Europe/London', :at)"),
+                {"id": user_id, "name": f"Bench clinic {user_id}", "at": at})
             conn.execute(sa.text(
                 'INSERT INTO "user" (id, email, password_hash, role, name, active, created_at)'
-                " VALUES (:id, :email, :pw, 'clinician', 'Bench', TRUE, :at)"),
-                {"id": user_id, "email": email, "pw": password, "at": _epoch(d, 1420070400)})
+                " VALUES (:id, :email, :pw, 'staff', 'Bench', TRUE, :at)"),
+                {"id": user_id, "email": email, "pw": password, "at": at})
             conn.execute(sa.text(
-                "INSERT INTO patient (id, clinician_id, display_name, record_number,"
+                "INSERT INTO membership (user_id, clinic_id, roles, created_at)"
+                " VALUES (:id, :id, 'consultant', :at)"), {"id": user_id, "at": at})
+            conn.execute(sa.text(
+                "INSERT INTO patient (id, clinic_id, clinician_id, display_name, record_number,"
                 " treated_side, condition, temp_unit, timezone, is_demo, created_at) VALUES"
-                " (:id, :clinician, 'Bench', :record, 'left', 'crps', 'C', 'Europe/London',"
-                " FALSE, :at)"),
+                " (:id, :clinician, :clinician, 'Bench', :record, 'left', 'crps', 'C',"
+                " 'Europe/London', FALSE, :at)"),
                 [{"id": first + p, "clinician": user_id, "record": f"B{user_id}-{p:04d}",
-                  "at": _epoch(d, 1420070400)} for p in range(patients)])
+                  "at": at} for p in range(patients)])
             clinics[email] = list(range(first, first + patients))
             first += patients
             return user_id, first - patients
@@ -285,7 +294,7 @@ def seed(db_: Database, entry_sizes: dict[str, int], summary_sizes: list[int]) -
             conn.execute(sa.text(window_sql(d)),
                          {**args, "count": patients * 4 * len(WINDOW_HOURS)})
         if d.name == "postgresql":
-            for table in ('"user"', "patient"):
+            for table in ('"user"', "clinic", "patient"):
                 top = f"SELECT max(id) FROM {table}"  # noqa: S608
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                                      f" ({top}))")

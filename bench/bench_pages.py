@@ -35,7 +35,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from diary.data.db import db  # noqa: E402
-from diary.data.models import Block, Entry, Patient, User  # noqa: E402
+from diary.data.models import Block, Clinic, Entry, Membership, Patient, User  # noqa: E402
 from diary.web import create_app  # noqa: E402
 
 PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway database
@@ -52,13 +52,14 @@ LAST_BLOCK_AGO = timedelta(days=30)
 BLOCK_DAY_MIN = (15, 30, 60, 120, 180, 240, 300, 360)
 
 
-def seed(now: datetime, years: int, clinician_id: int, email: str) -> int:
-    """A patient with `years` of diary up to `now`; their id."""
+def seed(now: datetime, years: int, clinic_id: int, clinician_id: int, email: str) -> int:
+    """A patient of the clinic with `years` of diary up to `now`; their id."""
     user = User(email=email, name=email.split("@")[0], role="patient")
     user.set_password(PASSWORD)
     start = now - timedelta(days=365 * years)
-    patient = Patient(clinician_id=clinician_id, user=user, display_name=f"{years}-year diary",
-                      treated_side="left", condition="crps", temp_unit="C", timezone=TZ,
+    patient = Patient(clinic_id=clinic_id, clinician_id=clinician_id, user=user,
+                      display_name=f"{years}-year diary", treated_side="left",
+                      condition="crps", temp_unit="C", timezone=TZ,
                       created_at=start - timedelta(days=1))
     db.session.add_all([user, patient])
     db.session.flush()
@@ -156,11 +157,14 @@ def main() -> None:
                 db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
                 db.session.commit()
             upgrade(directory=str(ROOT / "migrations"))
-            doctor = User(email="dr@bench.example", name="Dr Bench", role="clinician")
+            team = Clinic(name="Bench clinic")
+            doctor = User(email="dr@bench.example", name="Dr Bench", role="staff")
             doctor.set_password(PASSWORD)
-            db.session.add(doctor)
+            db.session.add_all([team, doctor])
+            db.session.flush()
+            db.session.add(Membership(user_id=doctor.id, clinic_id=team.id, roles="consultant"))
             db.session.commit()
-            patients = {years: seed(now, years, doctor.id, f"p{years}@bench.example")
+            patients = {years: seed(now, years, team.id, doctor.id, f"p{years}@bench.example")
                         for years in (1, 2)}
             sizes = {years: db.session.scalar(sa.select(sa.func.count()).select_from(Entry)
                                               .where(Entry.patient_id == pid))

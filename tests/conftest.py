@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from diary.data.db import db
-from diary.data.models import Patient, User
+from diary.data.models import Clinic, Membership, Patient, User
 from diary.web import create_app
 
 PG_URL = os.environ.get("DIARY_TEST_DATABASE_URL")
@@ -146,13 +146,30 @@ class World:
     def __init__(self, app):
         self.app = app
 
-    def clinician(self, email="dr@clinic.example", name="Dr Test"):
+    def clinician(self, email="dr@clinic.example", name="Dr Test", clinic=None):
+        """A consultant: of `clinic` (an id) when given, else of a clinic of their own, so two
+        clinicians made without one are strangers to each other's patients."""
+        return self.staff(email, name, ("consultant",), clinic)
+
+    def staff(self, email, name="Staff Test", roles=("consultant",), clinic=None):
         with self.app.app_context():
-            user = User(email=email, name=name, role="clinician")
+            if clinic is None:
+                made = Clinic(name=f"Clinic of {name}")
+                db.session.add(made)
+                db.session.flush()
+                clinic = made.id
+            user = User(email=email, name=name, role="staff")
             user.set_password(PASSWORD)
             db.session.add(user)
+            db.session.flush()
+            db.session.add(Membership(user_id=user.id, clinic_id=clinic, roles=",".join(roles)))
             db.session.commit()
             return user.id
+
+    def clinic_of(self, user_id) -> int:
+        with self.app.app_context():
+            return db.session.scalar(
+                sa.select(Membership.clinic_id).where(Membership.user_id == user_id))
 
     def second_factor(self, user_id, recovery_codes=()) -> str:
         """Turn two-factor sign-in on for a user: the TOTP secret (recovery codes as given)."""
@@ -175,7 +192,10 @@ class World:
                 user = User(email=email, name=name, role="patient")
                 user.set_password(PASSWORD)
                 db.session.add(user)
-            patient = Patient(clinician_id=clinician_id, user=user, display_name=name,
+            clinic = db.session.scalar(
+                sa.select(Membership.clinic_id).where(Membership.user_id == clinician_id))
+            patient = Patient(clinic_id=clinic, clinician_id=clinician_id, user=user,
+                              display_name=name,
                               record_number=record, treated_side="left", condition="crps",
                               temp_unit=unit, timezone=tz,
                               created_at=created_at or datetime(2025, 1, 1, tzinfo=UTC))

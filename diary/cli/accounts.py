@@ -4,10 +4,10 @@ import click
 from flask import current_app, url_for
 
 from diary.cli.group import diary
-from diary.clinical import vocab
+from diary.clinical import roles, vocab
 from diary.clinical.localtime import TIMEZONES
 from diary.data.clock import now
-from diary.services import accounts, patients
+from diary.services import accounts, patients, staff
 from diary.services.accounts import Refused
 
 
@@ -16,12 +16,27 @@ from diary.services.accounts import Refused
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_clinician(email: str, name: str, password: str) -> None:
-    """Create a clinician account."""
+    """Create a consultant's account (the same as create-staff --role consultant)."""
     try:
-        user = accounts.create_clinician(email, name, password)
+        user = staff.create_staff(email, name, ["consultant"], password)
     except Refused as refusal:
         raise click.UsageError(str(refusal)) from None
     click.echo(f"Clinician {user.email} created.")
+
+
+@diary.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "given", required=True, multiple=True,
+              type=click.Choice(list(roles.ROLES)), help="Repeat for several roles.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_staff(email: str, name: str, given: tuple[str, ...], password: str) -> None:
+    """Create a staff account with one or more roles in the clinic."""
+    try:
+        user = staff.create_staff(email, name, given, password)
+    except Refused as refusal:
+        raise click.UsageError(str(refusal)) from None
+    click.echo(f"{roles.label(user.roles)} {user.email} created.")
 
 
 @diary.command("create-patient")
@@ -36,13 +51,14 @@ def create_clinician(email: str, name: str, password: str) -> None:
 def create_patient(clinician_email, name, record, side, condition, unit, tz, base_url) -> None:
     """Add a patient for a clinician and print their invite link."""
     clinician = accounts.find_by_email(clinician_email)
-    if clinician is None or clinician.role != "clinician":
+    if clinician is None or "consultant" not in clinician.roles:
         raise click.UsageError(f"No clinician {clinician_email}.")
     if tz not in TIMEZONES:
         raise click.UsageError(f"Unknown time zone {tz!r}.")
     record = (record or "").strip() or None
-    if patients.record_taken(clinician, record):
-        raise click.UsageError(f"{clinician_email} already has a patient with record {record}.")
+    clinic = staff.clinic_of(clinician, "manage_patient")
+    if patients.record_taken(clinic.id, record):
+        raise click.UsageError(f"The clinic already has a patient with record {record}.")
     values = {"display_name": name.strip(), "record_number": record, "treated_side": side,
               "condition": condition, "temp_unit": unit, "timezone": tz}
     days = current_app.config["INVITE_DAYS"]

@@ -17,7 +17,7 @@ def _clinician(email: str | None) -> User | None:
     if email is None:
         return None
     user = db.session.scalar(sa.select(User).where(
-        User.email == email.strip().lower(), User.role.in_(("clinician", "admin"))))
+        User.email == email.strip().lower(), User.role == "staff"))
     if user is None:
         raise click.UsageError(f"No clinician {email}.")
     return user

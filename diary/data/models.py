@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from diary.clinical import roles
 from diary.data.db import db
 
 
@@ -42,7 +43,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[str] = mapped_column(sa.String(16))  # clinician | patient | admin
+    role: Mapped[str] = mapped_column(sa.String(16))  # staff | patient (staff roles: Membership)
     name: Mapped[str] = mapped_column(sa.String(120))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -70,13 +71,56 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", lazy="selectin", order_by="Membership.clinic_id")
+
     @property
-    def is_clinician(self) -> bool:
-        return self.role in ("clinician", "admin")
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every staff role this person holds, in any clinic."""
+        held = {r for m in self.memberships for r in roles.parse(m.roles)}
+        return tuple(r for r in roles.ROLES if r in held)
+
+    def can(self, action: str, clinic_id: int | None = None) -> bool:
+        """A role of theirs grants `action` (in `clinic_id`, or in any of their clinics)."""
+        return self.is_staff and self.active and any(
+            roles.grants(roles.parse(m.roles), action)
+            for m in self.memberships if clinic_id is None or m.clinic_id == clinic_id)
 
     @property
     def is_patient(self) -> bool:
         return self.role == "patient"
+
+
+class Clinic(db.Model):
+    """A clinic: its staff (Membership) and its patients. One install usually holds one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # A consultant sees only the patients they are responsible for (nurses and records
+    # officers still see the whole clinic).
+    own_patients_only: Mapped[bool] = mapped_column(default=False)
+    # Staff pages (the audit log) show times in this zone.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/London")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Membership(db.Model):
+    """A staff member's place in a clinic and their roles there (diary/clinical/roles.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"), index=True)
+    roles: Mapped[str] = mapped_column(sa.String(60), default="")  # "consultant,admin"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    clinic: Mapped[Clinic] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "clinic_id", name="user_clinic"),)
 
 
 class LoginSession(db.Model):
@@ -98,6 +142,8 @@ class LoginSession(db.Model):
 
 class Patient(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"), index=True)
+    # The responsible consultant (handover moves it).
     clinician_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(120))
@@ -108,13 +154,14 @@ class Patient(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/London")
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # discharged
 
+    clinic: Mapped[Clinic] = relationship()
     clinician: Mapped[User] = relationship(foreign_keys=[clinician_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
     __table_args__ = (
-        sa.UniqueConstraint("clinician_id", "record_number", name="clinician_record"),
+        sa.UniqueConstraint("clinic_id", "record_number", name="clinic_record"),
     )
 
     @property
@@ -146,16 +193,22 @@ class PatientSummary(db.Model):
 
 
 class Invite(db.Model):
+    """A single-use link: for a patient (`patient_id`) or a staff member (`user_id`)."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The raw token sealed with the app's key, so the page that shows it can show it again.
+    sealed_token: Mapped[str | None] = mapped_column(sa.String(255))
     created_by: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    patient: Mapped[Patient] = relationship()
+    patient: Mapped[Patient | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
 def new_uuid() -> str:

@@ -63,7 +63,7 @@ def issue(user: User, name: str, scopes: str, days: int, at: datetime
     """A new token, committed: (row, raw token). The raw token is never stored or audited.
     Raises Refused (nothing written) for a name left empty, an unknown scope, an expiry
     outside 1-365 days, a person who is not staff, or more than LIVE_MAX live tokens."""
-    if not user.is_clinician or not user.active:
+    if not user.is_staff or not user.active:
         raise Refused("name", "Only staff can make API tokens.")
     name = clean_name(name)[:NAME_MAX]
     if not name:

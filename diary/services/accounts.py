@@ -1,4 +1,4 @@
-"""Accounts: staff made on the command line, signing in and out, invites accepted, passwords.
+"""Accounts: signing in and out, invites accepted, passwords (staff accounts: staff.py).
 
 Each function is one user action: its changes, its audit event and its commit.
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from diary.clinical import limits
 from diary.data.db import db
-from diary.data.models import Invite, LoginSession, User
+from diary.data.models import Invite, LoginSession, Patient, User
 from diary.services import audit, sessions
 
 
@@ -50,40 +50,32 @@ def check_clinician_details(email: str, name: str, password: str) -> dict[str, s
     return errors
 
 
-def create_clinician(email: str, name: str, password: str) -> User:
-    email, name = email.strip(), name.strip()
-    errors = check_clinician_details(email, name, password)
-    if errors:
-        raise Refused(" ".join(errors.values()))
-    email = email.lower()
-    if find_by_email(email) is not None:
-        raise Refused(f"An account for {email} already exists.")
-    user = User(email=email, name=name, role="clinician")
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user.create", "user", user.id, actor=user, after={"role": "clinician"})
-    db.session.commit()
-    return user
+def own_diary(user: User | None) -> int | None:
+    """A patient's own diary, named on their sign-in events so that the staff who may see
+    the patient find them on the audit page (staff: None)."""
+    if user is None or not user.is_patient:
+        return None
+    return db.session.scalar(sa.select(Patient.id).where(Patient.user_id == user.id))
 
 
 def sign_in(user: User, remember: bool, at: datetime, second_factor: str | None = None
             ) -> LoginSession:
     """The password (and code) were right: a new sign-in, audited."""
     ls = sessions.open_session(user, remember and user.is_patient, at)
-    audit.record("auth.sign_in", "user", user.id, actor=user,
+    audit.record("auth.sign_in", "user", user.id, actor=user, patient_id=own_diary(user),
                  after={"second_factor": second_factor} if second_factor else None)
     db.session.commit()
     return ls
 
 
 def sign_in_failed(user: User | None) -> None:
-    audit.record("auth.sign_in_failed", "user", user.id if user else None)
+    audit.record("auth.sign_in_failed", "user", user.id if user else None,
+                 patient_id=own_diary(user))
     db.session.commit()
 
 
 def sign_out(user: User, at: datetime) -> None:
-    audit.record("auth.sign_out", "user", user.id, actor=user)
+    audit.record("auth.sign_out", "user", user.id, actor=user, patient_id=own_diary(user))
     ls = getattr(user, "login_session", None)
     if ls is not None:
         ls.ended_at = at
@@ -93,13 +85,14 @@ def sign_out(user: User, at: datetime) -> None:
 def sign_out_everywhere(user: User, at: datetime) -> int:
     count = sessions.end_all(user, at)
     audit.record("auth.sign_out_everywhere", "user", user.id, actor=user,
-                 after={"sessions": count})
+                 patient_id=own_diary(user), after={"sessions": count})
     db.session.commit()
     return count
 
 
 def accept_invite(invite: Invite, email: str, password: str, at: datetime) -> LoginSession:
-    """The patient chose how to sign in: their account, signed in on this phone.
+    """The patient chose how to sign in: their account, signed in on this phone (a staff
+    member's invite: their password, their email being fixed).
 
     An invite re-issued to someone with an account resets their password and ends their
     other sign-ins. Refused when another account has that email or user name.
@@ -113,6 +106,8 @@ def accept_invite(invite: Invite, email: str, password: str, at: datetime) -> Lo
     if won != 1:
         db.session.rollback()
         raise InviteSpent("This invite link has already been used.")
+    if invite.user_id is not None:  # a staff member's invite: their email is fixed
+        return _accept_staff_invite(invite, password, at)
     patient = invite.patient
     email = email.lower()
     user = patient.user
@@ -131,6 +126,17 @@ def accept_invite(invite: Invite, email: str, password: str, at: datetime) -> Lo
     db.session.flush()
     audit.record("invite.accept", "invite", invite.id, patient_id=patient.id, actor=user)
     return sign_in(user, remember=True, at=at)
+
+
+def _accept_staff_invite(invite: Invite, password: str, at: datetime) -> LoginSession:
+    """The invited staff member chose their password: their account works, signed in here."""
+    user = invite.user
+    user.set_password(password)
+    user.active = True
+    sessions.end_all(user, at)
+    db.session.flush()
+    audit.record("invite.accept", "invite", invite.id, actor=user)
+    return sign_in(user, remember=False, at=at)
 
 
 def change_password(user: User, current: str, new: str, at: datetime) -> bool:

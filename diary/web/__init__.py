@@ -98,6 +98,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(__import__("diary.web.views.reminders", fromlist=["bp"]).bp)  # reminders
     app.register_blueprint(__import__("diary.web.views.devices", fromlist=["bp"]).bp)  # tokens
     app.register_blueprint(__import__("diary.web.views.access_tokens", fromlist=["bp"]).bp)  # PATs
+    from diary.web.views import clinic_entries, decisions, patient_admin, staff
+    for team in (staff, patient_admin, decisions, clinic_entries):  # the clinic as a team
+        app.register_blueprint(team.bp)
     __import__("diary.web.api", fromlist=["init_app"]).init_app(app)  # JSON API under /api/v1
     errors.register(app)
     from diary.web import assets  # plotly.js under its content-hashed name

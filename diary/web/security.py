@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, redirect, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from diary.clinical import limits
+from diary.clinical import limits, roles
 from diary.data.clock import now
 from diary.data.db import db
 from diary.data.models import (
@@ -44,7 +44,7 @@ def load_user(user_key: str) -> User | None:
     if ls is None or not ls.user.active:
         return None
     t = now()
-    expired = ls.user.is_clinician and _expired(ls, t)
+    expired = ls.user.is_staff and _expired(ls, t)
     sessions.touch(ls, t, expired)
     if expired:
         return None
@@ -72,13 +72,24 @@ def log_in(ls: LoginSession) -> None:
                duration=current_app.config["REMEMBER_COOKIE_DURATION"])
 
 
+def home_for(user) -> str:
+    if not user.is_staff:
+        return url_for("patient.new_entry")
+    if not user.can("see") and user.can("staff"):
+        return url_for("staff.listing")  # an administrator only: the staff page
+    return url_for("clinic.patients")
+
+
 def log_out() -> None:
     # Clear first: logout_user leaves a note in the session to delete the remember cookie.
     session.clear()
     logout_user()
 
 
-def role_required(role: str):
+def _signed_in_as(kind: str, action: str | None = None):
+    """A view for patients (`kind` "patient") or staff ("staff"; with `action`, staff whose
+    role grants it). Anyone else: not found for the other kind, 403 for staff without the
+    role, sign in first for nobody."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -86,31 +97,72 @@ def role_required(role: str):
                 if pending.wants_rescue():
                     return pending.keep_and_sign_in()
                 return login_manager.unauthorized()
-            allowed = current_user.is_clinician if role == "clinician" else current_user.is_patient
-            if not allowed:
+            if kind == "patient":
+                if not current_user.is_patient:
+                    abort(404)
+                return view(*args, **kwargs)
+            if not current_user.is_staff:
                 abort(404)
-            if (role == "clinician" and current_app.config["REQUIRE_MFA"]
-                    and current_user.mfa_enabled_at is None):
+            if current_app.config["REQUIRE_MFA"] and current_user.mfa_enabled_at is None:
                 return redirect(url_for("mfa.enrol"))
+            if action is not None and not current_user.can(action):
+                abort(403)
             return view(*args, **kwargs)
         return wrapped
     return decorator
 
 
-clinician_required = role_required("clinician")
-patient_required = role_required("patient")
+def staff_required(action: str | None = None):
+    """Staff only; with `action`, staff holding a role that grants it (clinical/roles.py)."""
+    return _signed_in_as("staff", action)
 
 
-def patients_of(user: User):
-    """The one ownership rule: a clinician owns their patients; a patient is their own."""
-    if user.is_clinician:
-        return Patient.clinician_id == user.id
-    return Patient.user_id == user.id
+patient_required = _signed_in_as("patient")
 
 
-def patient_or_404(patient_id: int) -> Patient:
+def _reach(user: User, action: str) -> list[tuple[int, bool]]:
+    """The one access rule for staff: (clinic id, own patients only) for each clinic where
+    `user` may `action`. A staff member reaches the patients of each clinic they are a
+    member of where one of their roles there grants the action; in a clinic set to "own
+    patients only", a consultant with no other granting role there reaches only the patients
+    they are responsible for."""
+    if not user.is_staff or not user.active:
+        return []
+    reach = []
+    for m in user.memberships:
+        held = [r for r in roles.parse(m.roles) if roles.grants((r,), action)]
+        if held:
+            reach.append((m.clinic_id, m.clinic.own_patients_only and held == ["consultant"]))
+    return reach
+
+
+def patients_of(user: User, action: str = "see"):
+    """The access rule as a WHERE clause on Patient: whose diaries `user` may `action`. A
+    patient: their own diary (action "diary") and nothing else; staff: `_reach`."""
+    if user.is_patient:
+        return Patient.user_id == user.id if action == "diary" else sa.false()
+    allowed = [sa.and_(Patient.clinic_id == clinic_id, Patient.clinician_id == user.id)
+               if own_only else Patient.clinic_id == clinic_id
+               for clinic_id, own_only in _reach(user, action)]
+    return sa.or_(*allowed) if allowed else sa.false()
+
+
+def can(action: str, patient: Patient | None = None) -> bool:
+    """For templates and views: may the signed-in staff member do `action` (to `patient`)?
+    The same rule as `patients_of`, read from the loaded memberships (no query)."""
+    user = current_user
+    if not user.is_authenticated or not user.is_staff:
+        return False
+    if patient is None:
+        return user.can(action)
+    return any(patient.clinic_id == clinic_id
+               and (not own_only or patient.clinician_id == user.id)
+               for clinic_id, own_only in _reach(user, action))
+
+
+def patient_or_404(patient_id: int, action: str = "see") -> Patient:
     patient = db.session.scalar(
-        sa.select(Patient).where(Patient.id == patient_id, patients_of(current_user)))
+        sa.select(Patient).where(Patient.id == patient_id, patients_of(current_user, action)))
     if patient is None:
         abort(404)
     return patient
@@ -118,17 +170,18 @@ def patient_or_404(patient_id: int) -> Patient:
 
 def own_patient() -> Patient:
     """The diary of the signed-in patient."""
-    patient = db.session.scalar(sa.select(Patient).where(patients_of(current_user)))
+    patient = db.session.scalar(sa.select(Patient).where(patients_of(current_user, "diary")))
     if patient is None:
         abort(404)
     return patient
 
 
-def _row_or_404(model, row_id):
-    """A live (not deleted) row of a patient the current user may see, else 404."""
+def _row_or_404(model, row_id, action: str):
+    """A live (not deleted) row of a patient the current user may `action`, else 404."""
     row = db.session.scalar(
         sa.select(model).join(model.patient)
-        .where(model.id == row_id, model.deleted_at.is_(None), patients_of(current_user)))
+        .where(model.id == row_id, model.deleted_at.is_(None),
+               patients_of(current_user, action)))
     if row is None:
         abort(404)
     return row
@@ -137,11 +190,11 @@ def _row_or_404(model, row_id):
 def entry_or_404(entry_id: str) -> Entry:
     if not limits.UUID.fullmatch(entry_id):
         abort(404)  # every entry id is a UUID; and PostgreSQL refuses a NUL in text
-    return _row_or_404(Entry, entry_id)
+    return _row_or_404(Entry, entry_id, "diary")
 
 
-def block_or_404(block_id: int) -> Block:
-    return _row_or_404(Block, block_id)
+def block_or_404(block_id: int, action: str = "record_block") -> Block:
+    return _row_or_404(Block, block_id, action)
 
 
 def device_or_404(device_id: int) -> DeviceToken:
@@ -149,7 +202,7 @@ def device_or_404(device_id: int) -> DeviceToken:
     device = db.session.scalar(
         sa.select(DeviceToken).join(DeviceToken.patient)
         .where(DeviceToken.id == device_id, DeviceToken.revoked_at.is_(None),
-               DeviceToken.user_id == current_user.id, patients_of(current_user)))
+               DeviceToken.user_id == current_user.id, patients_of(current_user, "diary")))
     if device is None:
         abort(404)
     return device
@@ -167,10 +220,26 @@ def patient_from_device_token(raw: str | None) -> tuple[Patient, User, DeviceTok
     if user is None or not user.active or not user.is_patient:
         return None
     patient = db.session.scalar(sa.select(Patient).where(
-        Patient.id == device.patient_id, Patient.archived_at.is_(None), patients_of(user)))
+        Patient.id == device.patient_id, Patient.archived_at.is_(None),
+        patients_of(user, "diary")))
     if patient is None:
         return None
     return patient, user, device
+
+
+def closed_diary_of(raw: str | None) -> Patient | None:
+    """The discharged diary a live device token was made for (its person an active patient,
+    their own diary), so the phone can be told the diary is closed rather than to sign in
+    again; else None."""
+    device = devices.find(raw)
+    if device is None:
+        return None
+    user = db.session.get(User, device.user_id)
+    if user is None or not user.active or not user.is_patient:
+        return None
+    return db.session.scalar(sa.select(Patient).where(
+        Patient.id == device.patient_id, Patient.archived_at.is_not(None),
+        patients_of(user, "diary")))
 
 
 def passed_second_step(user: User) -> bool:
@@ -181,7 +250,7 @@ def passed_second_step(user: User) -> bool:
     authenticator in the sign-in doing it and ends every other sign-in (`mfa.enrol`). So a
     live sign-in of a user with `mfa_enabled_at` set is one that passed the second step."""
     ls = getattr(user, "login_session", None)
-    return (user.is_authenticated and user.is_clinician and user.mfa_enabled_at is not None
+    return (user.is_authenticated and user.is_staff and user.mfa_enabled_at is not None
             and ls is not None and ls.ended_at is None)
 
 
@@ -224,7 +293,7 @@ def api_caller(raw: str | None, at: datetime) -> ApiCaller | None:
         if token is None:
             return None
         user = db.session.get(User, token.user_id)
-        if user is None or not user.active or not user.is_clinician:
+        if user is None or not user.active or not user.is_staff:
             return None
         return ApiCaller(user, token=token)
     found = patient_from_device_token(raw)
@@ -234,30 +303,31 @@ def api_caller(raw: str | None, at: datetime) -> ApiCaller | None:
     return ApiCaller(user, device=device, patient=patient)
 
 
-def api_patients(caller: ApiCaller):
-    """The patients the caller may reach: `patients_of` its person; for a device token,
-    only the diary it was made for (and not archived)."""
+def api_patients(caller: ApiCaller, action: str = "see"):
+    """The patients the caller may `action`: `patients_of` its person; for a device token,
+    only the diary it was made for (and not archived), whatever the action."""
     if caller.device is not None:
-        return sa.and_(patients_of(caller.user), Patient.id == caller.device.patient_id,
-                       Patient.archived_at.is_(None))
-    return patients_of(caller.user)
+        return sa.and_(patients_of(caller.user, "diary"),
+                       Patient.id == caller.device.patient_id, Patient.archived_at.is_(None))
+    return patients_of(caller.user, action)
 
 
-def api_patient_or_404(caller: ApiCaller, patient_id: int) -> Patient:
+def api_patient_or_404(caller: ApiCaller, patient_id: int, action: str = "see") -> Patient:
     patient = db.session.scalar(
-        sa.select(Patient).where(Patient.id == patient_id, api_patients(caller)))
+        sa.select(Patient).where(Patient.id == patient_id, api_patients(caller, action)))
     if patient is None:
         abort(404)
     return patient
 
 
-def api_row_or_404(caller: ApiCaller, model, row_id):
-    """A live (not deleted) entry or block of a patient the caller may reach, else 404."""
+def api_row_or_404(caller: ApiCaller, model, row_id, action: str = "see"):
+    """A live (not deleted) entry or block of a patient the caller may `action`, else 404."""
     if model is Entry and not (isinstance(row_id, str) and limits.UUID.fullmatch(row_id)):
         abort(404)
     row = db.session.scalar(
         sa.select(model).join(model.patient)
-        .where(model.id == row_id, model.deleted_at.is_(None), api_patients(caller)))
+        .where(model.id == row_id, model.deleted_at.is_(None),
+               api_patients(caller, action)))
     if row is None:
         abort(404)
     return row

@@ -32,3 +32,5 @@ def register(app) -> None:
     app.add_template_filter(temp)
     app.add_template_filter(label)
     app.add_template_filter(pct)
+    from diary.web.security import can  # the one access rule, for showing a page's actions
+    app.add_template_global(can)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from diary.data.db import db
-from diary.services import accounts, audit
+from diary.services import audit, staff
 from diary.web import create_app
 from tests.conftest import BASE_CONFIG, PG_URL
 
@@ -89,7 +89,7 @@ def test_the_app_role_works_and_cannot_touch_the_trail(roles):
 
     app = _app(urls["app"])
     with app.app_context():
-        accounts.create_clinician("dr@clinic.example", "Dr Role", "correct horse battery")
+        staff.create_staff("dr@clinic.example", "Dr Role", ["consultant"], "correct horse battery")
         assert audit.verify().ok
         refused = [
             "UPDATE audit_event SET action = 'x'",

@@ -33,8 +33,8 @@ def test_create_clinician_then_sign_in(runner, app, client, world):
     assert "Clinician boss@clinic.example created." in result.output
     with app.app_context():
         user = db.session.scalar(sa.select(User))
-        assert (user.email, user.name, user.role) == ("boss@clinic.example", "Dr Boss",
-                                                      "clinician")
+        assert (user.email, user.name, user.role, user.roles) == (
+            "boss@clinic.example", "Dr Boss", "staff", ("consultant",))
         assert GOOD_PASSWORD not in user.password_hash
     assert [ev.action for ev in audit_rows(app)] == ["user.create"]
     assert sign_in(client, "boss@clinic.example", GOOD_PASSWORD).headers["Location"] == "/clinic/"
@@ -77,6 +77,59 @@ def test_create_clinician_refuses_a_duplicate(runner, world):
     again = clinician(runner, email="BOSS@clinic.example", name="Someone else")
     assert again.exit_code != 0 and "already exists" in again.output
     assert world.count(User) == 1
+
+
+def staff_member(runner, *roles, email="nora@clinic.example", name="Nora Nurse",
+                 password=GOOD_PASSWORD):
+    args = ["create-staff", "--email", email, "--name", name, "--password", password]
+    for role in roles:
+        args += ["--role", role]
+    return run(runner, *args)
+
+
+def test_create_staff_with_several_roles_then_sign_in(runner, app, client, world):
+    result = staff_member(runner, "records", "nurse")
+    assert result.exit_code == 0, result.output
+    assert "Nurse, Records officer nora@clinic.example created." in result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert (user.role, user.roles, user.active) == ("staff", ("nurse", "records"), True)
+        assert [m.roles for m in user.memberships] == ["nurse,records"]
+    assert [ev.action for ev in audit_rows(app)] == ["user.create"]
+    assert sign_in(client, "nora@clinic.example", GOOD_PASSWORD).location == "/clinic/"
+    assert client.get("/clinic/").status_code == 200
+    assert client.get("/clinic/staff/").status_code == 403  # not an administrator
+
+
+def test_create_staff_administrator_lands_on_the_staff_page(runner, app, client, world):
+    assert staff_member(runner, "admin", email="ada@clinic.example").exit_code == 0
+    assert staff_member(runner, "consultant", email="dr@clinic.example").exit_code == 0
+    assert sign_in(client, "ada@clinic.example", GOOD_PASSWORD).location == "/clinic/staff/"
+    # Both joined the install's one clinic: the administrator sees the consultant.
+    assert "dr@clinic.example" in client.get("/clinic/staff/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("roles", [("superuser",), ("nurse", "root"), ("Admin",)])
+def test_create_staff_refuses_an_unknown_role(runner, world, roles):
+    result = staff_member(runner, *roles)
+    assert result.exit_code != 0
+    assert "invalid value for '--role'" in result.output.lower()
+    assert world.count(User) == 0
+
+
+def test_create_staff_needs_a_role(runner, world):
+    result = staff_member(runner)
+    assert result.exit_code != 0 and "--role" in result.output
+    assert world.count(User) == 0
+
+
+def test_create_staff_refuses_a_duplicate_email(runner, app, world):
+    assert staff_member(runner, "nurse").exit_code == 0
+    again = staff_member(runner, "admin", email="NORA@clinic.example", name="Someone else")
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert world.count(User) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(User)).roles == ("nurse",)
 
 
 def _link(output: str) -> str:
@@ -154,14 +207,19 @@ def test_create_patient_refuses_a_patient_of_a_patient(runner, world):
     assert result.exit_code != 0 and world.count(Patient) == 1
 
 
-def test_record_numbers_are_unique_per_clinician_only(runner, world):
+def test_record_numbers_are_unique_in_the_clinic(runner, world):
+    """Both consultants made on the command line join the install's one clinic, where a
+    record number names one patient whoever is responsible for them."""
     clinician(runner)
     clinician(runner, email="other@clinic.example")
     args = ["create-patient", "--name", "P", "--record", "R-1"]
     assert run(runner, *args, "--clinician", "boss@clinic.example").exit_code == 0
-    again = run(runner, *args, "--clinician", "boss@clinic.example")
-    assert again.exit_code != 0 and "already has a patient with record R-1" in again.output
-    assert run(runner, *args, "--clinician", "other@clinic.example").exit_code == 0
+    for who in ("boss@clinic.example", "other@clinic.example"):
+        again = run(runner, *args, "--clinician", who)
+        assert again.exit_code != 0
+        assert "already has a patient with record R-1" in again.output
+    assert run(runner, "create-patient", "--name", "Q", "--record", "R-2",
+               "--clinician", "other@clinic.example").exit_code == 0
     assert world.count(Patient) == 2
 
 
@@ -210,7 +268,7 @@ def _demo_rows(app) -> dict:
         for pid, p in patients.items():
             entries = db.session.scalars(sa.select(Entry).where(Entry.patient_id == pid)
                                          .order_by(Entry.observed_at)).all()
-            out[p.condition] = {
+            out[p.record_number] = {
                 "patient": p,
                 "entries": [(e.observed_at, e.pain, e.touch_pain, e.night_rest_pain, e.wound,
                              e.pgic, e.side_effects) for e in entries],
@@ -227,7 +285,7 @@ def _demo_rows(app) -> dict:
 def test_demo_shows_the_follow_up_after_neurolysis_touch_pain_and_pgic(runner, app):
     assert run(runner, "demo").exit_code == 0
     rows = _demo_rows(app)
-    limb, crps = rows["pad_clti"], rows["crps"]
+    limb, crps = rows["DEMO-002"], rows["DEMO-001"]  # Dennis and Margaret
     zone = ZoneInfo(limb["patient"].timezone)
     today = NOW.astimezone(zone).date()
     # A neurolysis months ago, with months of diary after it.

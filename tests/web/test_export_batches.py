@@ -29,7 +29,7 @@ from diary.data import loaders as records
 from diary.data.clinic_settings import settings_for
 from diary.data.db import db
 from diary.data.exports import DateRange
-from diary.data.models import Block, ClinicSettings, Entry, Patient
+from diary.data.models import Block, ClinicSettings, Entry, Membership, Patient
 from diary.interchange import csv_export as export
 from tests.conftest import PG_URL, post_form
 from tests.web.helpers import NOW, counting_queries
@@ -246,10 +246,12 @@ def seed_clinic(app, clinician_id, patients: int, first: int = 0) -> list[int]:
     a few zones; every third without a block (no summary row). Fast: bulk inserts."""
     rng = random.Random(first)
     with app.app_context():
+        clinic = db.session.scalar(
+            sa.select(Membership.clinic_id).where(Membership.user_id == clinician_id))
         ids = []
         for n in range(first, first + patients):
             zone = ZONES[n % len(ZONES)]
-            patient = Patient(clinician_id=clinician_id, display_name=f"P{n}",
+            patient = Patient(clinic_id=clinic, clinician_id=clinician_id, display_name=f"P{n}",
                               record_number=f"B-{n:03d}", treated_side="left", condition="crps",
                               temp_unit="C", timezone=zone,
                               created_at=datetime(2025, 1, 1, tzinfo=UTC))

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import diary.web
+from diary.clinical import roles
 from diary.data.db import db
 from diary.data.models import AuditEvent, Block, ClinicVisit
 from tests.conftest import BASE_CONFIG, input_value, sign_in
@@ -64,8 +65,9 @@ class Site:
 
 @pytest.fixture
 def site(app, world):
-    """A clinician and their patient, who has an entry and a block; both signed in."""
-    clinician_id = world.clinician()
+    """A clinician holding every staff role (so every clinic page is theirs to fuzz) and
+    their patient, who has an entry and a block; both signed in."""
+    clinician_id = world.staff(CLINICIAN, "Dr Test", tuple(roles.ROLES))
     patient_id = world.patient(clinician_id, email=PATIENT)
     entry_id = add_entry(app, patient_id, NOW - timedelta(days=1))
     with app.app_context():
@@ -85,6 +87,7 @@ def site(app, world):
         assert tokens[role]
     ids = {"patient_id": str(patient_id), "block_id": str(block_id), "entry_id": entry_id,
            "visit_id": str(visit_id), "device_id": "1", "token_id": "1",
+           "user_id": str(clinician_id),
            "resource_type": "Patient", "what": "entries",
            "token": "not-a-real-invite-token", "name": "plotly.min.js",
            "filename": "css/diary.css"}

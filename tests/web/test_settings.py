@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from diary.clinical.settings import SETTING_LIMITS, Settings
 from diary.data.db import db
-from diary.data.models import AuditEvent, ClinicSettings, User
+from diary.data.models import AuditEvent, ClinicSettings
 from diary.services import clinic_settings
 from tests.conftest import input_value, post_form, sign_in
 
@@ -308,13 +308,20 @@ def test_missing_csrf_token_is_refused_and_writes_nothing(app, as_clinician, wor
     assert len(settings_events(app)) == 1
 
 
-def test_admins_have_their_own_settings_too(app, client, world):
-    with app.app_context():
-        admin = User(email="admin@clinic.example", name="Admin", role="admin")
-        admin.set_password("correct horse battery")
-        db.session.add(admin)
-        db.session.commit()
-        admin_id = admin.id
+def test_a_consultant_who_is_also_an_admin_has_their_own_settings(app, client, world):
+    admin_id = world.staff("admin@clinic.example", "Admin", ("consultant", "admin"))
     sign_in(client, "admin@clinic.example")
     assert save(client, repeat_min_days="14").status_code == 302
     assert effective(app, admin_id).repeat_min_days == 14
+
+
+@pytest.mark.parametrize("held", [("nurse",), ("records",), ("admin",)])
+def test_only_consultants_have_settings(app, client, world, held):
+    """The thresholds are a consultant's, for their patients: other roles get 403, and
+    nothing is stored."""
+    world.staff("other@clinic.example", "Other", held)
+    sign_in(client, "other@clinic.example")
+    assert client.get(URL).status_code == 403
+    token = input_value(client.get("/account/password").get_data(as_text=True), "csrf_token")
+    assert client.post(URL, data={"csrf_token": token, "positive_pct": "80"}).status_code == 403
+    assert world.count(ClinicSettings) == 0

@@ -437,7 +437,7 @@ def read_decision(body: dict) -> tuple[dict, dict[str, list[str]]]:
 @limited
 @bearer_required(staff=True)
 def put_decision(block_id: int):
-    block = api_row_or_404(caller(), Block, block_id)
+    block = api_row_or_404(caller(), Block, block_id, "decide")
     patient = block.patient
     note_patient(patient.id)
     request.max_content_length = BODY_MAX

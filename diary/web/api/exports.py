@@ -44,7 +44,7 @@ def _safe(name: str) -> str:
 @bearer_required(staff=True)
 def export(patient_id: int, what: str):
     who = caller()
-    patient = api_patient_or_404(who, patient_id)
+    patient = api_patient_or_404(who, patient_id, "export")
     note_patient(patient.id)
     flag = request.args.get("include_deleted", "").lower()
     if flag not in FLAGS:

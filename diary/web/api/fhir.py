@@ -46,7 +46,7 @@ def _stream(body, content_type: str) -> Response:
 @bearer_required(staff=True)
 def patient_bundle(patient_id: int):
     who = caller()
-    patient = api_patient_or_404(who, patient_id)
+    patient = api_patient_or_404(who, patient_id, "export")
     note_patient(patient.id)
     job = fhir_export.prepare([patient], who.user.id)
     body = audited(fhir_export.bundle_chunks(job, now()), WHAT, who.user, [patient], via="api")
@@ -69,7 +69,7 @@ def clinic_ndjson(resource_type: str):
         return problem(404)
     who = caller()
     patients = list(db.session.scalars(
-        sa.select(Patient).where(api_patients(who)).order_by(Patient.id)))
+        sa.select(Patient).where(api_patients(who, "export")).order_by(Patient.id)))
     job = fhir_export.prepare(patients, who.user.id)
     body = audited(fhir_export.ndjson_chunks(job, resource_type, now()),
                    f"{WHAT}-{resource_type.lower()}", who.user, patients, clinic=True,

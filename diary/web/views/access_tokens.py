@@ -17,7 +17,7 @@ from diary.data.clock import now
 from diary.services import access_tokens
 from diary.web.forms.common import ConfirmForm, choices
 from diary.web.forms.fields import WholeNumberField, plain_text
-from diary.web.security import access_token_or_404, clinician_required, passed_second_step
+from diary.web.security import access_token_or_404, passed_second_step, staff_required
 
 bp = Blueprint("access_tokens", __name__, url_prefix="/clinic")
 
@@ -51,13 +51,13 @@ def _page(form=None, raw=None, made=None, status=200):
 
 
 @bp.get("/api-tokens")
-@clinician_required
+@staff_required()
 def listing():
     return _page()
 
 
 @bp.post("/api-tokens")
-@clinician_required
+@staff_required()
 def create():
     form = TokenForm()
     if not passed_second_step(current_user):
@@ -74,7 +74,7 @@ def create():
 
 
 @bp.post("/api-tokens/<int:token_id>/revoke")
-@clinician_required
+@staff_required()
 def revoke(token_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():

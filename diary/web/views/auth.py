@@ -14,15 +14,11 @@ from diary.services.invites import find_valid
 from diary.web import throttle
 from diary.web.extensions import limiter
 from diary.web.forms.accounts import AcceptInviteForm, SignInForm
-from diary.web.security import log_in, log_out
+from diary.web.security import home_for, log_in, log_out
 from diary.web.views import devices
 from diary.web.views import mfa as mfa_views
 
 bp = Blueprint("auth", __name__)
-
-
-def home_for(user) -> str:
-    return url_for("clinic.patients") if user.is_clinician else url_for("patient.new_entry")
 
 
 @bp.get("/")
@@ -108,19 +104,25 @@ def accept_invite(token: str):
     invite = find_valid(token, now())
     if invite is None:
         return render_template("auth/invite_invalid.html"), 404
-    patient = invite.patient
+    patient, person = invite.patient, invite.user  # person: a staff member's invite
     form = AcceptInviteForm()
-    if request.method == "GET" and patient.user is not None:
+    if person is not None:
+        del form.email  # staff sign in with the email they were invited by
+    elif request.method == "GET" and patient.user is not None:
         form.email.data = patient.user.email
     if form.validate_on_submit():
         try:
-            ls = accounts.accept_invite(invite, form.email.data, form.password.data, now())
+            email = person.email if person is not None else form.email.data
+            ls = accounts.accept_invite(invite, email, form.password.data, now())
         except accounts.InviteSpent:
             return render_template("auth/invite_invalid.html"), 404
         except accounts.Refused as refusal:
             form.email.errors = [str(refusal)]
         else:
             log_in(ls)
+            if person is not None:
+                return redirect(home_for(ls.user))  # two-factor set-up first when required
             devices.mark_fresh_sign_in(ls.user)
             return redirect(url_for("patient.welcome"))  # it says welcome itself
-    return render_template("auth/accept_invite.html", form=form, patient=patient)
+    return render_template("auth/accept_invite.html", form=form, patient=patient,
+                           person=person)

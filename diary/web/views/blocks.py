@@ -11,7 +11,7 @@ from diary.data.clock import now
 from diary.services import blocks
 from diary.web.forms.blocks import FEET, TEMP_ROWS, BlockForm, temp_field_name
 from diary.web.forms.common import ConfirmForm
-from diary.web.security import block_or_404, clinician_required, patient_or_404
+from diary.web.security import block_or_404, patient_or_404, staff_required
 
 bp = Blueprint("blocks", __name__, url_prefix="/clinic")
 
@@ -26,9 +26,9 @@ def _page(form, patient, block=None):
 
 
 @bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])
-@clinician_required
+@staff_required("record_block")
 def new_block(patient_id: int):
-    patient = patient_or_404(patient_id)
+    patient = patient_or_404(patient_id, "record_block")
     form = BlockForm()
     if request.method == "GET":
         form.performed_at.data = now().astimezone(ZoneInfo(patient.timezone)).strftime(
@@ -45,7 +45,7 @@ def new_block(patient_id: int):
 
 
 @bp.route("/blocks/<int:block_id>/edit", methods=["GET", "POST"])
-@clinician_required
+@staff_required("record_block")
 def edit_block(block_id: int):
     block = block_or_404(block_id)
     patient = block.patient
@@ -62,7 +62,7 @@ def edit_block(block_id: int):
 
 
 @bp.route("/blocks/<int:block_id>/delete", methods=["GET", "POST"])
-@clinician_required
+@staff_required("record_block")
 def delete_block(block_id: int):
     block = block_or_404(block_id)
     form = ConfirmForm()

@@ -19,11 +19,11 @@ from diary.services import devices
 from diary.web.api.problems import problem
 from diary.web.extensions import csrf, limiter
 from diary.web.security import (
-    clinician_required,
     device_or_404,
     patient_or_404,
     patient_required,
     patients_of,
+    staff_required,
 )
 
 bp = Blueprint("devices", __name__)
@@ -81,7 +81,7 @@ def mint():
         return problem(401)
     if not current_user.is_patient:
         return problem(403, detail="Only a patient's phone can have a device token.")
-    patient = db.session.scalar(sa.select(Patient).where(patients_of(current_user),
+    patient = db.session.scalar(sa.select(Patient).where(patients_of(current_user, "diary"),
                                                          Patient.archived_at.is_(None)))
     if patient is None:
         return problem(403, detail="Only a patient's phone can have a device token.")
@@ -107,9 +107,9 @@ def remove(device_id: int):
 
 
 @bp.post("/clinic/patients/<int:patient_id>/devices/revoke")
-@clinician_required
+@staff_required("revoke_devices")
 def clinic_revoke(patient_id: int):
-    patient = patient_or_404(patient_id)
+    patient = patient_or_404(patient_id, "revoke_devices")
     count = devices.revoke_for_patient(patient, current_user._get_current_object(), now())
     flash(f"{patient.display_name}'s phones are disconnected ({count}): they can send entries "
           "again once the patient signs in on them." if count else

@@ -11,14 +11,14 @@ from diary.services import mfa
 from diary.web import throttle
 from diary.web.forms.accounts import CodeForm, EnrolForm
 from diary.web.qr import qr_svg
-from diary.web.security import log_in
+from diary.web.security import home_for, log_in
 
 bp = Blueprint("mfa", __name__)
 PENDING_MINUTES = 5
 
 
 def needs_second_step(user: User) -> bool:
-    return user.is_clinician and user.mfa_enabled_at is not None
+    return user.is_staff and user.mfa_enabled_at is not None
 
 
 def start_second_step(user: User):
@@ -49,7 +49,7 @@ def verify():
             if codes_left is not None:
                 flash(f"Recovery code used: {codes_left} left.")
             log_in(ls)
-            return redirect(url_for("clinic.patients"))
+            return redirect(home_for(ls.user))
         form.code.errors = ["That code is not right. Codes change every 30 seconds."]
     return render_template("auth/mfa_verify.html", form=form)
 
@@ -58,7 +58,7 @@ def verify():
 @login_required
 @throttle.guesses(throttle.signed_in_account, codes=True)
 def enrol():
-    if not current_user.is_clinician:
+    if not current_user.is_staff:
         return redirect(url_for("auth.index"))
     user = current_user._get_current_object()
     app_secret = current_app.config["SECRET_KEY"]

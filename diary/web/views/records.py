@@ -32,7 +32,7 @@ from diary.services import imports as imports_db
 from diary.services.exports import audited
 from diary.web.forms.common import ConfirmForm
 from diary.web.forms.records import WHAT_LABELS, ClinicExportForm, ExportForm, ImportForm
-from diary.web.security import clinician_required, patient_or_404, patients_of
+from diary.web.security import patient_or_404, patients_of, staff_required
 
 bp = Blueprint("records", __name__, url_prefix="/clinic")
 SHOWN_WARNINGS = 10
@@ -59,15 +59,15 @@ def _page(patient, import_form=None, outcome=None, status=200):
 
 
 @bp.get("/patients/<int:patient_id>/records")
-@clinician_required
+@staff_required("export")
 def patient_records(patient_id: int):
-    return _page(patient_or_404(patient_id))
+    return _page(patient_or_404(patient_id, "export"))
 
 
 @bp.post("/patients/<int:patient_id>/export")
-@clinician_required
+@staff_required("export")
 def export_patient(patient_id: int):
-    patient = patient_or_404(patient_id)
+    patient = patient_or_404(patient_id, "export")
     form = ExportForm()
     what = request.form.get("what", "")
     if not form.validate_on_submit() or what not in WHATS:
@@ -77,9 +77,9 @@ def export_patient(patient_id: int):
 
 
 @bp.post("/patients/<int:patient_id>/import")
-@clinician_required
+@staff_required("import")
 def import_patient(patient_id: int):
-    patient = patient_or_404(patient_id)
+    patient = patient_or_404(patient_id, "import")
     form = ImportForm()
     if not form.validate_on_submit():
         abort(400)
@@ -106,12 +106,12 @@ def import_patient(patient_id: int):
 
 
 @bp.route("/export", methods=["GET", "POST"])
-@clinician_required
+@staff_required("export")
 def export_clinic():
     form = ClinicExportForm()
     if form.validate_on_submit() and (dates := form.dates()) is not None:
         patients = list(db.session.scalars(
-            sa.select(Patient).where(patients_of(current_user)).order_by(Patient.id)))
+            sa.select(Patient).where(patients_of(current_user, "export")).order_by(Patient.id)))
         job = prepare(form.what.data, patients, current_user.id,
                       include_deleted=form.include_deleted.data, dates=dates)
         span = "".join(f"-{word}-{d.isoformat()}" for word, d in
@@ -136,10 +136,10 @@ def _download(body, content_type: str, filename: str) -> Response:
 
 
 @bp.post("/patients/<int:patient_id>/export-fhir")
-@clinician_required
+@staff_required("export")
 def export_patient_fhir(patient_id: int):
     """The patient's FHIR R4 `collection` Bundle, audited like the CSV files."""
-    patient = patient_or_404(patient_id)
+    patient = patient_or_404(patient_id, "export")
     if not ConfirmForm().validate_on_submit():
         abort(400)
     job = fhir_export.prepare([patient], current_user.id)
@@ -150,13 +150,13 @@ def export_patient_fhir(patient_id: int):
 
 
 @bp.post("/export-fhir")
-@clinician_required
+@staff_required("export")
 def export_clinic_fhir():
     """Every patient's resources as NDJSON, one file per resource type, in one zip."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     patients = list(db.session.scalars(
-        sa.select(Patient).where(patients_of(current_user)).order_by(Patient.id)))
+        sa.select(Patient).where(patients_of(current_user, "export")).order_by(Patient.id)))
     job = fhir_export.prepare(patients, current_user.id)
     body = audited(fhir_export.ndjson_zip(job, now()), FHIR_WHAT,
                    current_user._get_current_object(), patients, clinic=True)
@@ -190,7 +190,7 @@ def entries_template(today) -> bytes:
 
 
 @bp.get("/records/entries-template.csv")
-@clinician_required
+@staff_required("import")
 def entries_template_csv():
     body = entries_template(now().date())
     response = Response(body, content_type="text/csv; charset=utf-8")

@@ -8,7 +8,7 @@ from diary.data.clinic_settings import settings_for
 from diary.services import clinic_settings
 from diary.web.forms.common import ConfirmForm
 from diary.web.forms.settings import SettingsForm, setting_range_text
-from diary.web.security import clinician_required
+from diary.web.security import staff_required
 
 bp = Blueprint("settings", __name__, url_prefix="/clinic")
 
@@ -22,7 +22,7 @@ def _default_text(name: str) -> str:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@clinician_required
+@staff_required("settings")
 def edit():
     form = SettingsForm()
     if request.method == "GET":
@@ -39,7 +39,7 @@ def edit():
 
 
 @bp.post("/settings/reset")
-@clinician_required
+@staff_required("settings")
 def reset():
     if ConfirmForm().validate_on_submit():
         changed = clinic_settings.save(current_user, Settings(), "settings.reset")

@@ -12,7 +12,7 @@ from diary.data.models import ClinicVisit
 from diary.services import visits
 from diary.web.forms.common import ConfirmForm
 from diary.web.forms.visits import VisitForm
-from diary.web.security import clinician_required, patient_or_404, patients_of
+from diary.web.security import patient_or_404, patients_of, staff_required
 
 bp = Blueprint("visits", __name__, url_prefix="/clinic")
 
@@ -22,7 +22,7 @@ def visit_or_404(visit_id: int) -> ClinicVisit:
     visit = db.session.scalar(
         sa.select(ClinicVisit).join(ClinicVisit.patient)
         .where(ClinicVisit.id == visit_id, ClinicVisit.deleted_at.is_(None),
-               patients_of(current_user)))
+               patients_of(current_user, "record_visit")))
     if visit is None:
         abort(404)
     return visit
@@ -39,9 +39,9 @@ def _page(form, patient, visit=None, deleting=False):
 
 
 @bp.route("/patients/<int:patient_id>/visits/new", methods=["GET", "POST"])
-@clinician_required
+@staff_required("record_visit")
 def new_visit(patient_id: int):
-    patient = patient_or_404(patient_id)
+    patient = patient_or_404(patient_id, "record_visit")
     form = VisitForm()
     if request.method == "GET":
         form.visited_on.data = visits.today_for(patient, now()).isoformat()
@@ -53,7 +53,7 @@ def new_visit(patient_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])
-@clinician_required
+@staff_required("record_visit")
 def edit_visit(visit_id: int):
     visit = visit_or_404(visit_id)
     patient = visit.patient
@@ -68,7 +68,7 @@ def edit_visit(visit_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/delete", methods=["GET", "POST"])
-@clinician_required
+@staff_required("record_visit")
 def delete_visit(visit_id: int):
     visit = visit_or_404(visit_id)
     form = ConfirmForm()
