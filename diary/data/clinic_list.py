@@ -44,13 +44,23 @@ def _order_by(order: Order) -> list:
     return [s.urgency.desc() if desc else s.urgency.asc(), *by_name]
 
 
-def page(where, query: str, order: Order, number: int) -> Page:
-    """The patients `where` selects (the access rule), matching `query`, one page of them."""
+def in_view(discharged: bool = False):
+    """The working list (diaries open) or the discharged patients (diaries closed)."""
+    return Patient.archived_at.is_not(None) if discharged else Patient.archived_at.is_(None)
+
+
+def count(where, discharged: bool = False) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Patient).where(
+        where, in_view(discharged)))
+
+
+def page(where, query: str, order: Order, number: int, discharged: bool = False) -> Page:
+    """The patients `where` selects (the access rule), matching `query`, one page of them:
+    of the working list, or with `discharged` of the discharged patients."""
     base = (sa.select(Patient, PatientSummary)
             .join(PatientSummary, PatientSummary.patient_id == Patient.id)
-            .where(where, Patient.archived_at.is_(None)))
-    listed = sa.select(sa.func.count()).select_from(Patient).where(
-        where, Patient.archived_at.is_(None))
+            .where(where, in_view(discharged)))
+    listed = sa.select(sa.func.count()).select_from(Patient).where(where, in_view(discharged))
     total = db.session.scalar(listed)
     if query:
         base = base.where(PatientSummary.search_key.like(like_pattern(query), escape="\\"))

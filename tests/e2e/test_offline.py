@@ -8,13 +8,14 @@ import itertools
 import json
 import re
 import struct
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from diary.data.db import db
-from diary.data.models import Entry
+from diary.data.models import Entry, Patient
 
 from .conftest import sign_in
 
@@ -25,7 +26,7 @@ SENT_ONE = "Sent: the entry saved on this phone is now in your diary."
 WAIT_MS = 20_000  # the outbox's own patience with the server is 15 s
 # What Chromium logs for the answers these tests bring about on purpose: refusals and no network.
 EXPECTED_NOISE = re.compile(r"Failed to load resource: (the server responded with a status of "
-                            r"(400|401|422|502)|net::ERR_INTERNET_DISCONNECTED)")
+                            r"(400|401|410|422|502)|net::ERR_INTERNET_DISCONNECTED)")
 
 # Reads a store of the outbox's database; never creates the database (the page's script does).
 IDB_ALL = """store => new Promise((resolve, reject) => {
@@ -322,6 +323,37 @@ def test_a_revoked_device_token_leaves_the_entry_on_the_phone(phones):
     page.wait_for_url("**/diary/")
     expect(status(page)).to_have_text(SENT_ONE, timeout=WAIT_MS)
     assert phone.entry_ids() == [client_id]
+
+
+def test_an_entry_kept_when_the_clinic_closes_the_diary_says_so_and_can_go(phones):
+    """Discharged while an entry waited on the phone: the phone says the diary is closed
+    (not "sign in again", which could never help) and the patient can discard the entry."""
+    phone = phones("closed").sign_in()
+    page = phone.page
+    phone.context.set_offline(True)
+    fill_entry(page, 6)
+    save(page)
+    expect(status(page)).to_have_text(KEPT_ONE)
+    with phone.live.app.app_context():
+        try:
+            patient = db.session.get(Patient, phone.patient_id)
+            patient.archived_at = datetime.now(UTC)
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+    phone.context.set_offline(False)
+    expect(status(page)).to_contain_text("Your diary with the clinic is closed",
+                                         timeout=WAIT_MS)
+    expect(status(page)).to_contain_text("could not be sent: you can discard it")
+    expect(status(page)).not_to_contain_text("sign in again")
+    [kept] = phone.kept()
+    assert kept["state"] == "closed" and phone.rows() == 0
+    phone.w.shot("offline-diary-closed")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#outbox-discard").get_by_role("button").click()
+    expect(status(page)).to_have_text("The entry saved on this phone is discarded.")
+    assert phone.kept() == [] and phone.rows() == 0
 
 
 def test_the_entry_form_works_with_the_network_off(phones):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from diary.data.db import db
 from diary.data.models import AuditEvent, Patient
+from diary.services.patients import RECORD_TAKEN
 from tests.conftest import input_value, post_form, sign_in
 from tests.web.helpers import NOW, add_entry, audit_rows, checked_value
 
@@ -67,10 +68,11 @@ def test_add_a_patient(as_clinician, app, world):
                 patient.condition, patient.temp_unit, patient.timezone) == tuple(GOOD.values())
         assert patient.clinician_id == world.clinician_id and patient.user_id is None
         assert patient.created_at == NOW
-    assert response.headers["Location"] == f"/clinic/patients/{patient.id}"
+    assert response.headers["Location"] == f"/clinic/patients/{patient.id}/invite"
     page = as_clinician.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Grace Hopper is added. Now give them their invite." in page
-    assert "has not joined yet" in page and "Create invite" in page
+    assert "Grace Hopper is added" in page and "http://localhost/invite/" in page
+    page = as_clinician.get(f"/clinic/patients/{patient.id}").get_data(as_text=True)
+    assert "has not joined yet" in page
     assert "America/New_York" in page and "°F" in page
     [ev] = audit_rows(app, AuditEvent.action == "patient.create")
     assert ev.patient_id == patient.id and ev.actor_id == world.clinician_id
@@ -133,11 +135,11 @@ def test_add_patient_refuses_bad_input_beside_the_field(as_clinician, world, fie
             assert input_value(html, other) == GOOD[other]
 
 
-def test_a_record_number_is_unique_for_one_clinician_only(as_clinician, app, world):
+def test_a_record_number_is_unique_in_one_clinic_only(as_clinician, app, world):
     assert add(as_clinician).status_code == 302
     again = add(as_clinician, display_name="Someone Else")
     assert again.status_code == 200
-    assert "You already have a patient with this record number." in again.get_data(as_text=True)
+    assert RECORD_TAKEN in again.get_data(as_text=True)
     assert world.count(Patient) == 1
 
     world.clinician("other@clinic.example", "Dr Other")

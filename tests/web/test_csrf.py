@@ -48,7 +48,7 @@ def scene(app, client, world):
     clinic = app.test_client()
     sign_in(clinic, "dr@clinic.example")
     page = clinic.get(f"/clinic/patients/{world.newcomer}").get_data(as_text=True)
-    html = clinic.post(f"/clinic/patients/{world.newcomer}/invite",
+    html = clinic.post(f"/clinic/patients/{world.newcomer}/invite", follow_redirects=True,
                        data={"csrf_token": input_value(page, "csrf_token")}).get_data(as_text=True)
     world.invite = html.split("http://localhost/invite/")[1].split("<")[0]
     return world

@@ -224,7 +224,7 @@ def test_accepting_an_invite_asks_the_phone_for_a_token(app, people):
     newcomer = people.patient(people.clinician_id, name="New")
     clinic = signed_in(app, CLINICIAN)
     page = clinic.get(f"/clinic/patients/{newcomer}").get_data(as_text=True)
-    html = clinic.post(f"/clinic/patients/{newcomer}/invite",
+    html = clinic.post(f"/clinic/patients/{newcomer}/invite", follow_redirects=True,
                        data={"csrf_token": input_value(page, "csrf_token")}).get_data(
         as_text=True)
     link = "/invite/" + html.split("http://localhost/invite/")[1].split("<")[0]

@@ -24,14 +24,23 @@ def new_patient(as_clinician, world):
     return world.patient(world.clinician_id, name="Nina Newcomer")
 
 
+def shown_link(html: str) -> str:
+    """The invite path an invite page shows."""
+    link = re.search(r"<code>(http://localhost/invite/[A-Za-z0-9_-]+)</code>", html).group(1)
+    return link.removeprefix("http://localhost")
+
+
 def issue(client, patient_id) -> tuple[str, str]:
-    """Issue an invite as the signed-in clinician; (page html, invite path)."""
+    """Issue an invite as the signed-in clinician ("Issue a new invite": a POST, then the
+    invite page it sends the browser to); (page html, invite path)."""
     response = post_form(client, f"/clinic/patients/{patient_id}/invite",
                          token_from=f"/clinic/patients/{patient_id}")
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    link = re.search(r"<code>(http://localhost/invite/[A-Za-z0-9_-]+)</code>", html).group(1)
-    return html, link.removeprefix("http://localhost")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/clinic/patients/{patient_id}/invite"
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    return html, shown_link(html)
 
 
 def accept(client, path, email="nina@home.example", password=NEW_PASSWORD, confirm=None):
@@ -65,8 +74,9 @@ def test_only_the_hash_of_the_token_is_stored(as_clinician, app, new_patient):
 
 
 def test_the_invite_link_is_not_kept_in_any_cache(as_clinician, new_patient):
-    response = post_form(as_clinician, f"/clinic/patients/{new_patient}/invite",
-                         token_from=f"/clinic/patients/{new_patient}")
+    issue(as_clinician, new_patient)
+    response = as_clinician.get(f"/clinic/patients/{new_patient}/invite")
+    assert "/invite/" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -210,3 +220,92 @@ def test_a_joined_patient_may_change_their_user_name_but_not_to_a_taken_one(
     assert accept(phone, path, email="joined2@home.example").status_code == 302
     with app.app_context():
         assert db.session.get(Patient, patient).user.email == "joined2@home.example"
+
+
+# --- the invite page: shown again on a reload, replaced only on purpose ------------------
+
+def test_a_reload_shows_the_same_invite_and_cancels_nothing(as_clinician, app, new_patient):
+    html, path = issue(as_clinician, new_patient)
+    again = as_clinician.get(f"/clinic/patients/{new_patient}/invite").get_data(as_text=True)
+    assert shown_link(again) == path
+    assert str(qr_svg("http://localhost" + path)) in again
+    assert "shown only now" not in html and "shown only now" not in again
+    assert "Issue a new invite" in again
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Invite.id))) == 1
+        assert db.session.scalar(sa.select(Invite.revoked_at)) is None
+    assert accept(app.test_client(), path).status_code == 302  # the link shown still works
+    # Showing a live link again is audited (the token itself is not).
+    views = audit_rows(app, AuditEvent.action == "invite.view")
+    assert len(views) == 2 and {ev.patient_id for ev in views} == {new_patient}
+    assert path.rsplit("/", 1)[1] not in audit_json(app)
+
+
+def test_issue_a_new_invite_replaces_the_one_shown(as_clinician, app, new_patient):
+    _, first = issue(as_clinician, new_patient)
+    html, second = issue(as_clinician, new_patient)
+    assert second != first
+    assert "Any earlier one no longer works" in html
+    assert shown_link(as_clinician.get(f"/clinic/patients/{new_patient}/invite")
+                      .get_data(as_text=True)) == second
+    phone = app.test_client()
+    assert phone.get(first).status_code == 404
+    refused = post_form(phone, first, {"email": "nina@home.example", "password": NEW_PASSWORD,
+                                       "confirm": NEW_PASSWORD}, token_from="/sign-in")
+    assert refused.status_code == 404
+    assert accept(phone, second).status_code == 302
+
+
+def test_the_invite_page_without_a_live_invite_says_so_and_offers_one(as_clinician, app,
+                                                                      clock, new_patient):
+    page = as_clinician.get(f"/clinic/patients/{new_patient}/invite")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "There is no invite waiting" in html and "/invite/" not in html.split("<main")[-1]
+    assert "Issue a new invite" in html
+    assert audit_rows(app, AuditEvent.action == "invite.view") == []
+    # One that has run out is not shown either.
+    _, path = issue(as_clinician, new_patient)
+    clock.now = NOW + timedelta(days=7)
+    sign_in(as_clinician, "dr@clinic.example")  # the sign-in of a week ago has run out
+    html = as_clinician.get(f"/clinic/patients/{new_patient}/invite").get_data(as_text=True)
+    assert path not in html and "There is no invite waiting" in html
+
+
+def test_an_invite_made_on_the_command_line_cannot_be_shown_again(as_clinician, app,
+                                                                  new_patient):
+    from diary.services import invites
+
+    with app.app_context():
+        patient = db.session.get(Patient, new_patient)
+        invites.issue(patient, patient.clinician, NOW, 7, key=None)  # no key: not sealed
+    html = as_clinician.get(f"/clinic/patients/{new_patient}/invite").get_data(as_text=True)
+    assert "cannot show it again" in html and "<code>" not in html
+    _, path = issue(as_clinician, new_patient)  # and a new one can be shown
+    assert path.startswith("/invite/")
+
+
+def test_no_invite_for_a_discharged_patient(as_clinician, app, world, new_patient):
+    _, path = issue(as_clinician, new_patient)
+    with app.app_context():
+        db.session.get(Patient, new_patient).archived_at = NOW
+        db.session.commit()
+    response = post_form(as_clinician, f"/clinic/patients/{new_patient}/invite",
+                         token_from=f"/clinic/patients/{new_patient}")
+    assert response.status_code == 302
+    html = as_clinician.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Reopen it before giving the patient an invite" in html
+    assert "Issue a new invite" not in html
+    assert world.count(Invite) == 1
+
+
+def test_a_records_officer_cannot_see_or_make_invites(client, app, world):
+    doctor = world.clinician()
+    patient = world.patient(doctor, name="Nina Newcomer")
+    world.staff("records@clinic.example", "Rita Records", ("records",),
+                clinic=world.clinic_of(doctor))
+    sign_in(client, "records@clinic.example")
+    assert client.get(f"/clinic/patients/{patient}/invite").status_code == 403
+    response = post_form(client, f"/clinic/patients/{patient}/invite", token_from="/clinic/")
+    assert response.status_code == 403
+    assert world.count(Invite) == 0

@@ -27,7 +27,7 @@ def hostile(app, client, world):
         "display_name": NAME, "treated_side": "left", "condition": "crps", "temp_unit": "C",
         "timezone": "Europe/London", "csrf_token": input_value(page, "csrf_token")})
     assert response.status_code == 302
-    world.patient_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    world.patient_id = int(response.headers["Location"].split("/")[3])  # /clinic/patients/<id>/invite
     world.entry = add_entry(app, world.patient_id, datetime(2025, 6, 15, 9, 0, tzinfo=UTC),
                             notes=SCRIPT)
     return world
@@ -52,7 +52,7 @@ def test_clinician_pages_escape_the_name_and_the_note(client, hostile):
 
 def test_invite_pages_escape_the_name(client, app, hostile):
     page = client.get(f"/clinic/patients/{hostile.patient_id}").get_data(as_text=True)
-    invite = client.post(f"/clinic/patients/{hostile.patient_id}/invite",
+    invite = client.post(f"/clinic/patients/{hostile.patient_id}/invite", follow_redirects=True,
                          data={"csrf_token": input_value(page, "csrf_token")})
     html = invite.get_data(as_text=True)
     assert_escaped(html, NAME)
@@ -62,7 +62,7 @@ def test_invite_pages_escape_the_name(client, app, hostile):
 
 def test_patient_pages_escape_their_own_note(app, client, hostile):
     page = client.get(f"/clinic/patients/{hostile.patient_id}").get_data(as_text=True)
-    html = client.post(f"/clinic/patients/{hostile.patient_id}/invite",
+    html = client.post(f"/clinic/patients/{hostile.patient_id}/invite", follow_redirects=True,
                        data={"csrf_token": input_value(page, "csrf_token")}).get_data(
         as_text=True)
     path = re.search(r"http://localhost(/invite/[\w-]+)", html).group(1)

@@ -20,7 +20,7 @@
   "use strict";
 
   const API = "/api/v1/entries";
-  const ENTRIES = "outbox";   // kept entries, by client_id; state waiting|signin|check|refused|conflict
+  const ENTRIES = "outbox";   // kept entries, by client_id; state waiting|signin|check|refused|conflict|closed
   const TOKENS = "tokens";    // {user, token}: each person's device token on this phone
   const SENT = "sent";        // client_ids sent lately: a form filled with one again is known
   const SENDING = ["waiting", "signin", "check"];  // the states a flush sends
@@ -113,6 +113,11 @@
       entry.warnings = problem.warnings || {};
       return setState(entry, "refused");
     }
+    if (status === 410) {  // the clinic closed the diary: sending again would not help
+      const problem = await response.json().catch(() => ({}));
+      entry.closed = problem.detail || "Your diary with the clinic is closed.";
+      return setState(entry, "closed");
+    }
     if (status === 401) {
       const now = await get(TOKENS, entry.user);
       if (now && now.token === saved.token) {
@@ -124,7 +129,7 @@
   }
 
   async function flushAll() {
-    const tally = {sent: 0, retry: 0, signin: 0, refused: 0, conflict: 0};
+    const tally = {sent: 0, retry: 0, signin: 0, refused: 0, conflict: 0, closed: 0};
     for (const entry of await all(ENTRIES)) {
       if (SENDING.includes(entry.state)) {
         tally[await sendOne(entry)] += 1;
@@ -352,7 +357,8 @@
     const entries = await all(ENTRIES);
     const waiting = entries.filter((e) => SENDING.includes(e.state));
     const refused = entries.filter((e) => e.state === "refused");
-    const conflict = entries.filter((e) => e.state === "conflict");
+    const conflict = entries.filter((e) => e.state === "conflict" || e.state === "closed");
+    const closed = entries.filter((e) => e.state === "closed");
     const signin = waiting.filter((e) => e.state === "signin");
     const n = waiting.length;
     const count = " (" + n + "\u00a0waiting)";
@@ -384,7 +390,12 @@
       lines.push(["alert", "The diary could not take " + words(refused.length, "entry", "entries") +
         " saved on this phone: please look at it, change what is marked, and save it again."]);
     }
-    if (conflict.length) {
+    if (closed.length) {
+      lines.push(["alert", closed[0].closed + " " + (closed.length === 1 ? "An entry" :
+        closed.length + " entries") + " saved on this phone could not be sent: you can " +
+        "discard " + (closed.length === 1 ? "it" : "them") + "."]);
+    }
+    if (conflict.length > closed.length) {
       lines.push(["alert", "An entry saved on this phone was not sent: your diary already has " +
         "an entry from the same form with other answers. Please look at your history, then " +
         "discard the copy on this phone."]);
@@ -553,7 +564,7 @@
   }
 
   async function discard() {
-    const [conflict] = await inState("conflict");
+    const [conflict] = [...await inState("conflict"), ...await inState("closed")];
     const id = showing || (conflict && conflict.client_id);
     if (!id || !window.confirm("Discard this entry? It is not in your diary.")) {
       return;

@@ -10,7 +10,8 @@ Who a token opens is decided by the one access rule (`diary.web.security.api_cal
 there is no CSRF surface and the API needs no CSRF token.
 
 - missing, unknown, revoked or expired token, or its person inactive: 401 (with
-  `WWW-Authenticate: Bearer`), nothing read or written;
+  `WWW-Authenticate: Bearer`), nothing read or written; a phone's live token for a diary the
+  clinic has closed (discharged): 410 with the words the patient sees;
 - a read-only access token on a method that writes: 403;
 - a device token on a staff-only resource: 404, as for another patient's diary (nothing
   there is theirs to see, and nothing tells them it exists).
@@ -33,9 +34,10 @@ from diary.data.clock import now
 from diary.data.db import db
 from diary.data.tokens import token_hash
 from diary.services import access_tokens, devices
+from diary.services.patients import CLOSED
 from diary.web.api.problems import problem
 from diary.web.extensions import limiter
-from diary.web.security import ApiCaller, api_caller
+from diary.web.security import ApiCaller, api_caller, closed_diary_of
 
 LIMITS = {"API_ENTRY_LIMIT": "60 per minute", "API_TOKEN_LIMIT": "120 per minute",
           "API_REFUSED_LIMIT": "30 per minute"}
@@ -86,9 +88,14 @@ def limited(view):
 
 
 def refused():
-    """401: the token does not open anything (its words for the kind of token sent)."""
-    if access_tokens.is_access_token(bearer()):
+    """401: the token does not open anything (its words for the kind of token sent); 410
+    for a phone whose diary the clinic has closed (discharged): signing in again would not
+    help, and the phone shows the words."""
+    raw = bearer()
+    if access_tokens.is_access_token(raw):
         return problem(401, *TOKEN_REFUSED)
+    if closed_diary_of(raw) is not None:
+        return problem(410, "Your diary is closed", CLOSED)
     return problem(401)
 
 

@@ -58,8 +58,10 @@ def problem_doc(description: str, schema=Problem, **kwargs) -> dict:
 
 UNAUTHORIZED = problem_doc(
     "No token, or one that is unknown, revoked or expired (or its person can no longer sign "
-    "in, or the diary is archived). A session cookie is never taken.",
+    "in). A session cookie is never taken.",
     headers={"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}})
+GONE = problem_doc("A phone's device token for a diary the clinic has closed (the patient "
+                   "is discharged): nothing is taken; signing in again would not help.")
 FORBIDDEN = problem_doc("A read-only access token on a method that changes something.")
 NOT_FOUND = problem_doc("Not there, or not the token's to see (another clinic's patient, "
                         "another patient's diary, or a staff-only resource for a device "
@@ -82,11 +84,13 @@ STAFF = [{"accessToken": []}]
 
 def document(blp: Blueprint, *, staff: bool = False, writes: bool = False,
              paged: bool = False):
-    """The answers every authenticated operation may give (401, 404, 429; 403 for a
-    read-only token where it `writes`; 400 for a page's parameters). `staff` (a staff-only
+    """The answers every authenticated operation may give (401, 404, 429; 410 for a
+    closed diary's device token; 403 for a read-only token where it `writes`; 400 for a page's
+    parameters). `staff` (a staff-only
     resource) changes nothing in the answers: a device token's 404 is the 404 above."""
     def decorator(view):
         view = blp.alt_response(401, **UNAUTHORIZED)(view)
+        view = blp.alt_response(410, **GONE)(view)
         if writes:
             view = blp.alt_response(403, **FORBIDDEN)(view)
         view = blp.alt_response(404, **NOT_FOUND)(view)

@@ -18,6 +18,7 @@ TITLES = {
     403: ("Not allowed", "You do not have permission to do that."),
     404: ("Not found", "There is nothing here."),
     405: ("Not allowed", "That address cannot be used this way."),
+    410: ("Your diary is closed", "The clinic has closed this diary."),
     413: ("Too large", "That was more than the diary can take at once."),
     415: ("The request could not be read", "Please send the entry as application/json."),
     429: ("Please wait a moment", "There were too many tries. Please wait a minute and try "

@@ -18,6 +18,7 @@ from diary.data.db import db
 from diary.data.loaders import load_block_records, load_patient_records, load_prompt_records
 from diary.data.models import Entry
 from diary.services import entries
+from diary.services.patients import CLOSED
 from diary.web import paging, pending
 from diary.web.forms.common import ConfirmForm
 from diary.web.forms.entry import ANSWER_WORDS, EntryForm
@@ -49,6 +50,8 @@ def zone_words(tz: str) -> str:
 @patient_required
 def new_entry():
     patient = own_patient()
+    if patient.archived_at is not None:
+        return _closed(patient)
     kept = pending.take() if request.method == "GET" else None
     form = EntryForm() if kept is None else EntryForm(formdata=kept)
     if kept is not None:
@@ -85,6 +88,8 @@ def new_entry():
 def edit_entry(entry_id: str):
     entry = entry_or_404(entry_id)
     patient = entry.patient
+    if patient.archived_at is not None:
+        return _closed(patient)
     form = EntryForm()
     if request.method == "GET":
         form.fill_from(entry, patient.timezone, patient.temp_unit)
@@ -108,6 +113,8 @@ def edit_entry(entry_id: str):
 @patient_required
 def delete_entry(entry_id: str):
     entry = entry_or_404(entry_id)
+    if entry.patient.archived_at is not None:
+        return _closed(entry.patient)  # the readings are kept
     form = ConfirmForm()
     if form.validate_on_submit():
         entries.soft_delete(entry, current_user)
@@ -183,6 +190,13 @@ def welcome():
         6, settings_for(patient.clinician_id).window_hours)
     return render_template("patient/welcome.html", patient=patient, booked=booked,
                            hours=hours, tz=ZoneInfo(patient.timezone), vocab=vocab)
+
+
+def _closed(patient):
+    """The clinic has discharged the patient: the diary takes no new entry and no change
+    (a POST is refused, nothing saved); the history stays readable."""
+    return render_template("patient/entry_form.html", patient=patient, closed=CLOSED,
+                           editing=None), 403 if request.method == "POST" else 200
 
 
 def _prompts(patient, t) -> tuple[list[BlockRecord], patient_prompts.Prompts]:
