@@ -13,6 +13,12 @@ the clock only at a few kinds of moment, so the answer cannot change before the 
 The "wound" status and everything else read from the entries alone (the latest wound answer)
 need no moment: a new or changed entry marks the stored line stale anyway.
 
+The consultant's decision on the last block done (`Reviews`) takes the statuses about that
+block's verdict off the line (`REVIEWED`) until something new is recorded for the patient: an
+entry observed or recorded after the decision, or a block recorded after it (docs/clinical.md
+§3.13). That reads the data alone, never the clock, except that the last block done changes
+when a booked block's moment comes, which is already one of the moments above.
+
 `tests/unit/test_summary.py` checks that for random diaries and random moments before that
 time the answer is always the same as a fresh analysis.
 """
@@ -20,7 +26,8 @@ time the answer is always the same as a fresh analysis.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +46,9 @@ PENDING = "pending"
 # A neurolysis or RF block is a treatment followed up at checkpoints (§7), not a test: the
 # list says so rather than show the anaesthetic-window verdict computed for comparison.
 FOLLOW_UP = "follow_up"
+# The statuses that ask for a decision on the last block's verdict: a decision on that block
+# answers them. "thin_baseline" only when it is that block's baseline (no block booked).
+REVIEWED = frozenset({"repeat_due", "series_review", "relief_waning", "thin_baseline"})
 
 
 def rank(code: str) -> int:
@@ -63,8 +73,25 @@ class Summary:
         return (len(STATUS_PRIORITY) + 1 - top) * 10 + len(self.statuses)
 
 
+@dataclass(frozen=True)
+class Reviews:
+    """The consultant's decisions, as the list needs them."""
+
+    decided: Mapping[int, datetime] = field(default_factory=dict)  # block id -> decided_at
+    recorded_at: datetime | None = None  # the latest entry or block recorded (created_at)
+
+    def answered(self, block_id: int, last_entry_at: datetime | None) -> bool:
+        """A decision on this block, with nothing new for the patient since."""
+        decided = self.decided.get(block_id)
+        if decided is None:
+            return False
+        news = [t for t in (last_entry_at, self.recorded_at) if t is not None]
+        return all(t <= decided for t in news)
+
+
 def summarise(entries: list[EntryRecord], blocks: list[BlockRecord], settings: Settings | None,
-              tz: str, now: datetime) -> tuple[Summary, datetime]:
+              tz: str, now: datetime, reviews: Reviews | None = None
+              ) -> tuple[Summary, datetime]:
     """The patient's line at `now`, and the moment until which it holds with no new data."""
     s = settings or Settings()
     zone = ZoneInfo(tz)
@@ -88,6 +115,11 @@ def summarise(entries: list[EntryRecord], blocks: list[BlockRecord], settings: S
     else:
         verdict = PENDING if last.pending else last.verdict
     codes = tuple(sorted(result.statuses, key=rank))
+    if reviews is not None and last is not None and reviews.answered(
+            last.block.id, result.last_entry_at):
+        booked = any(b.planned for b in result.blocks)  # a thin baseline is then the booked one's
+        codes = tuple(c for c in codes
+                      if c not in REVIEWED or (c == "thin_baseline" and booked))
     summary = Summary(codes, result.last_entry_at, verdict,
                       last.local_date if last is not None else None,
                       upcoming.due_at if upcoming is not None else None)
@@ -114,5 +146,5 @@ def _next_midnight(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(tomorrow, time(), zone)
 
 
-__all__ = ["FOLLOW_UP", "PENDING", "STATUS_LABELS", "STATUS_PRIORITY", "Summary", "rank",
-           "summarise"]
+__all__ = ["FOLLOW_UP", "PENDING", "REVIEWED", "STATUS_LABELS", "STATUS_PRIORITY", "Reviews",
+           "Summary", "rank", "summarise"]

@@ -12,8 +12,9 @@ still producing the next ones (libpq's chunked rows), so the server's work and o
 and times come as the server's text in UTC (like SQLite's): the writer slices them rather than
 building and converting a datetime for each.
 
-The block summary reads a batch of patients at a time (`SUMMARY_PATIENTS`): their blocks, then
-the entries of those who have any, in two queries per batch however many patients it holds,
+The block summary reads a batch of patients at a time (`SUMMARY_PATIENTS`): their blocks (with
+the consultant's decision on each, joined), then the entries of those who have any, in two
+queries per batch however many patients it holds,
 on a read-only connection (`txn.READ_ONLY`: no write lock on SQLite), before the analysis runs
 on each diary of the batch.
 
@@ -38,7 +39,7 @@ from diary.clinical import analysis
 from diary.data import loaders as records
 from diary.data.clinic_settings import settings_for
 from diary.data.db import db
-from diary.data.models import Block, Entry, Patient, User
+from diary.data.models import Block, BlockDecision, Entry, Patient, User
 from diary.data.txn import READ_ONLY
 from diary.interchange import csv_export as export
 
@@ -91,7 +92,7 @@ def user_names(patients: Sequence[Patient]) -> dict[int, str]:
     """Account names for the users who can have written these patients' rows."""
     ids = [p.user_id for p in patients if p.user_id is not None]
     rows = db.session.execute(sa.select(User.id, User.email).where(
-        sa.or_(User.role.in_(("clinician", "admin")), User.id.in_(ids))))
+        sa.or_(User.role == "staff", User.id.in_(ids))))
     return dict(rows.all())
 
 
@@ -341,8 +342,9 @@ def summary_rows(job: Job, now: datetime) -> Iterator[list[str]]:
     """Block-summary rows, a batch of patients at a time (only that batch's diaries in memory).
 
     Per batch two queries, however many patients it holds: the blocks (with each patient's
-    time zone), then the entries of the patients who have blocks, both in one read on a
-    connection of its own, ended before the analysis runs (no lock held meanwhile).
+    time zone and each block's decision), then the entries of the patients who have blocks,
+    both in one read on a connection of its own, ended before the analysis runs (no lock held
+    meanwhile).
     """
     settings = settings_for(job.clinician_id)
     db.session.commit()  # end the request's read
@@ -350,11 +352,12 @@ def summary_rows(job: Job, now: datetime) -> Iterator[list[str]]:
     for start in range(0, len(ids), SUMMARY_PATIENTS):
         with _collector_paused():
             rows = []
-            for patient_id, entries, blocks, zone, offsets in _summary_batch(
+            for patient_id, entries, blocks, zone, offsets, decided in _summary_batch(
                     ids[start:start + SUMMARY_PATIENTS], job.dates):
                 result = analysis.analyse_patient(entries, blocks, settings, zone, now)
                 rows.extend(cells for cells in export.summary_cells(
-                    result, job.labels[patient_id], offsets) if _block_in(job.dates, cells[2]))
+                    result, job.labels[patient_id], offsets, decided, job.users)
+                    if _block_in(job.dates, cells[2]))
         yield from rows
 
 
@@ -379,8 +382,9 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _summary_batch(patient_ids: Sequence[int], dates: DateRange):
-    """(patient id, entries, blocks, time zone, block offsets) of each patient of the batch
-    with a block to write, in the order asked for, read in two queries: the records
+    """(patient id, entries, blocks, time zone, block offsets, decisions by block id) of each
+    patient of the batch with a block to write, in the order asked for, read in two queries:
+    the blocks with their decisions (an outer join), then the records
     `records.load_clinic_records` gives (not deleted), built by the same `records.entry_records`
     and `records.block_record`; the entries in the order the database keeps them."""
     with (db.engine.connect().execution_options(**{READ_ONLY: True}) as conn,
@@ -388,13 +392,19 @@ def _summary_batch(patient_ids: Sequence[int], dates: DateRange):
         blocks: dict[int, list] = {}
         zones: dict[int, str] = {}
         offsets: dict[int, int] = {}
-        for block, zone in session.execute(
-                sa.select(Block, Patient.timezone).join(Patient, Patient.id == Block.patient_id)
+        decided: dict[int, export.DecisionRow] = {}
+        for block, zone, d in session.execute(
+                sa.select(Block, Patient.timezone, BlockDecision)
+                .join(Patient, Patient.id == Block.patient_id)
+                .outerjoin(BlockDecision, BlockDecision.block_id == Block.id)
                 .where(Block.patient_id.in_(list(patient_ids)), Block.deleted_at.is_(None))
                 .order_by(Block.patient_id, Block.performed_at, Block.id)):
             blocks.setdefault(block.patient_id, []).append(records.block_record(block))
             zones[block.patient_id] = zone
             offsets[block.id] = block.utc_offset_min
+            if d is not None:
+                decided[block.id] = export.DecisionRow(*(getattr(d, f) for f in
+                                                         export.DecisionRow._fields))
         if not dates.open:  # a patient with no block in the dates has no row to write
             blocks = {p: b for p, b in blocks.items() if any(
                 _block_in(dates, export.iso_time(r.performed_at, offsets[r.id])) for r in b)}
@@ -429,7 +439,7 @@ def _summary_batch(patient_ids: Sequence[int], dates: DateRange):
     for patient_id in patient_ids:
         if patient_id in blocks:
             yield (patient_id, diaries.pop(patient_id, []), blocks[patient_id],
-                   zones[patient_id], offsets)
+                   zones[patient_id], offsets, decided)
 
 
 _from_iso = datetime.fromisoformat

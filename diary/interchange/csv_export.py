@@ -49,6 +49,8 @@ BLOCK_COLUMNS = (
       for m in vocab.CLINIC_TEMP_MINUTES if m),
     "recorded_by", "created_at", "updated_at",
 )
+DECISION_COLUMNS = ("decision_agrees", "decision_reason", "decision_plan",
+                    "decision_planned_on", "decision_note", "decided_by", "decided_at")
 SUMMARY_COLUMNS = (
     "block_id", "patient_record", "performed_at", "kind", "baseline_b0", "baseline_b7",
     "baseline_days", "technical_success", "temp_rise_c", "peak_relief_pct", "verdict",
@@ -61,6 +63,8 @@ SUMMARY_COLUMNS = (
     "touch_pain_before", "touch_pain_after", "pgic_answers", "pgic_disagreement",
     "follow_up_flags",
     *(f"cp{day}_{figure}" for day in CHECKPOINT_DAYS for figure in CHECKPOINT_FIGURES),
+    # added with the consultant's decision per block: all empty for a block not reviewed
+    *DECISION_COLUMNS,
 )
 DELETED_COLUMN = "deleted_at"  # appended to entries and blocks when deleted rows are asked for
 
@@ -425,13 +429,37 @@ def block_content(r: BlockRow) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------ block summary
 
-def summary_cells(patient_analysis, patient_record: str,
-                  offsets: Mapping[int, int]) -> Iterator[list[str]]:
+class DecisionRow(NamedTuple):
+    """The consultant's decision on a block as the database layer selects it."""
+
+    agrees: bool
+    reason: str
+    plan: str                 # vocab.DECISION_PLANS code
+    planned_on: object        # a date, or None
+    note: str
+    decided_by: int
+    decided_at: object        # UTC, as EntryRow's times
+
+
+def decision_cells(d: DecisionRow | None, users: Mapping[int, str]) -> list[str]:
+    """DECISION_COLUMNS of one block: empty when it has no decision; free text neutralised."""
+    if d is None:
+        return ["" for _ in DECISION_COLUMNS]
+    return [yes_no(d.agrees), text(d.reason), text(d.plan),
+            d.planned_on.isoformat() if d.planned_on else "", text(d.note),
+            text(users.get(d.decided_by, str(d.decided_by))), iso_time(d.decided_at)]
+
+
+def summary_cells(patient_analysis, patient_record: str, offsets: Mapping[int, int],
+                  decisions: Mapping[int, DecisionRow] | None = None,
+                  users: Mapping[int, str] | None = None) -> Iterator[list[str]]:
     """One row per block of an `analysis.PatientAnalysis`, in time order.
 
     `offsets` maps block id -> the UTC offset (minutes) the patient had when it was done.
     `repeat_due` is the patient's: "yes" only on the latest block done, when a repeat is due.
+    `decisions` maps block id -> its decision; `users` user id -> account name (decided_by).
     """
+    decisions, users = decisions or {}, users or {}
     pa = patient_analysis
     done = pa.done_blocks
     latest = done[-1].block.id if done else None
@@ -451,6 +479,7 @@ def summary_cells(patient_analysis, patient_record: str,
             yes_no(a.duration.still_relieved) if curve_known else "",
             text(";".join(r.code for r in a.reasons)),
             *follow_up_cells(a),
+            *decision_cells(decisions.get(a.block.id), users),
         ]
 
 

@@ -9,7 +9,10 @@ A line is either current or marked stale, never wrong:
   throughput five-fold (bench/bench_clinic.py).
 - A line also goes stale by itself when the moment it holds until has passed.
 - `refresh_stale` computes stale lines again in batches (a few queries per batch), when the
-  list is looked at and from `flask diary refresh-summaries` on a timer. It reads and
+  list is looked at and from `flask diary refresh-summaries` on a timer. The consultant's
+  decisions come with them (`reviews`): a reviewed block's statuses leave the line until
+  something new is recorded (diary.clinical.summary.Reviews); saving a decision marks the
+  line stale (services/decisions.py). It reads and
   computes without a write lock and stores each line only if no write has marked it stale
   meanwhile (a version number): a line computed from an old diary is never stored over a
   newer mark.
@@ -21,11 +24,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from diary.clinical.summary import Summary, summarise
+from diary.clinical.summary import Reviews, Summary, summarise
 from diary.data import loaders
 from diary.data.clinic_settings import settings_for
 from diary.data.db import db
-from diary.data.models import Patient, PatientSummary
+from diary.data.models import Block, BlockDecision, Entry, Patient, PatientSummary
 from diary.data.txn import READ_ONLY, start_writing
 
 BATCH = 200
@@ -84,6 +87,29 @@ def _values(patient: Patient, summary: Summary, until: datetime, at: datetime) -
         "failed": summary.failed, "computed_at": at, "valid_until": until, **keys(patient)}
 
 
+def reviews(ids: list[int]) -> dict[int, Reviews]:
+    """The decisions on these patients' live blocks, and when each patient's latest entry or
+    block was recorded: one query, and one more only if any patient has a decision."""
+    decided: dict[int, dict[int, datetime]] = {}
+    for patient_id, block_id, at in db.session.execute(
+            sa.select(Block.patient_id, BlockDecision.block_id, BlockDecision.decided_at)
+            .join(Block, Block.id == BlockDecision.block_id)
+            .where(Block.patient_id.in_(ids), Block.deleted_at.is_(None))):
+        decided.setdefault(patient_id, {})[block_id] = at
+    if not decided:
+        return {}
+    latest = sa.union_all(*(
+        sa.select(model.patient_id.label("pid"), sa.func.max(model.created_at).label("at"))
+        .where(model.patient_id.in_(list(decided)), model.deleted_at.is_(None))
+        .group_by(model.patient_id) for model in (Entry, Block))).subquery()
+    recorded: dict[int, datetime] = {}
+    for patient_id, at in db.session.execute(
+            sa.select(latest.c.pid, sa.type_coerce(latest.c.at, Entry.created_at.type))):
+        if at is not None and (patient_id not in recorded or at > recorded[patient_id]):
+            recorded[patient_id] = at
+    return {p: Reviews(d, recorded.get(p)) for p, d in decided.items()}
+
+
 _STORE = (sa.update(_T)
           .where(_T.c.patient_id == sa.bindparam("pid"), _T.c.version == sa.bindparam("seen"))
           .values({name: sa.bindparam(f"v_{name}") for name in (
@@ -107,6 +133,7 @@ def refresh_many(ids: Iterable[int], now: datetime, batch: int = BATCH) -> int:
             sa.select(_T.c.patient_id, _T.c.version).where(_T.c.patient_id.in_(part))).all())
         patients = list(db.session.scalars(sa.select(Patient).where(Patient.id.in_(part))))
         records = loaders.load_clinic_records(part, chunk=batch)
+        reviewed = reviews(part)
         settings = {}
         rows = []
         for p in patients:
@@ -114,7 +141,7 @@ def refresh_many(ids: Iterable[int], now: datetime, batch: int = BATCH) -> int:
                 settings[p.clinician_id] = settings_for(p.clinician_id)
             entries, blocks = records[p.id]
             summary, until = summarise(entries, blocks, settings[p.clinician_id],
-                                       p.timezone, now)
+                                       p.timezone, now, reviewed.get(p.id))
             values = _values(p, summary, until, now)
             rows.append({"pid": p.id, "seen": seen[p.id],
                          **{f"v_{k}": v for k, v in values.items()}})
