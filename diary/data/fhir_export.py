@@ -30,14 +30,15 @@ from diary.clinical.settings import Settings
 from diary.data import loaders
 from diary.data.clinic_settings import settings_for
 from diary.data.db import db
-from diary.data.models import Block, ClinicVisit, Entry, Patient
+from diary.data.models import Block, ClinicVisit, Entry, Patient, User
 from diary.data.txn import READ_ONLY
 from diary.interchange import fhir
 
 BATCH_PATIENTS = 50      # as the block summary: ~37,000 entries for a year of diary each
 CHUNK_CHARS = 64 * 1024
 
-_EXTRA_ENTRY_COLUMNS = (Entry.utc_offset_min, Entry.feels, Entry.swelling, Entry.sweating)
+_EXTRA_ENTRY_COLUMNS = (Entry.utc_offset_min, Entry.feels, Entry.swelling, Entry.sweating,
+                        Entry.entered_by)
 
 
 class FhirJob(NamedTuple):
@@ -100,12 +101,20 @@ def _batch(patient_ids: Sequence[int], types: set[str]) -> list[_Diary]:
             by_patient: dict[int, list[tuple]] = {}
             for row in rows:
                 by_patient.setdefault(row[0], []).append(tuple(row))
+            # Entries not entered by the patient themself name who entered them.
+            others = {r[-1] for patient_id, diary_rows in by_patient.items()
+                      for r in diary_rows if r[-1] != patients[patient_id].user_id}
+            names = dict(session.execute(sa.select(User.id, User.name).where(
+                User.id.in_(others))).all()) if others else {}
             for patient_id, diary_rows in by_patient.items():
                 diary = out[patient_id]
+                own = patients[patient_id].user_id
                 diary.entries.extend(loaders.entry_records(r[1:1 + width] for r in diary_rows))
                 for r in diary_rows:
-                    offset, feels, swelling, sweating = r[1 + width:]
-                    diary.entry_extras[r[1]] = fhir.EntryExtras(offset, feels, swelling, sweating)
+                    offset, feels, swelling, sweating, by = r[1 + width:]
+                    diary.entry_extras[r[1]] = fhir.EntryExtras(
+                        offset, feels, swelling, sweating,
+                        None if by == own else names.get(by) or f"user {by}")
             for v in session.scalars(
                     sa.select(ClinicVisit)
                     .where(ClinicVisit.patient_id.in_(ids), ClinicVisit.deleted_at.is_(None))

@@ -147,6 +147,9 @@ class EntryExtras:
     feels: str | None = None
     swelling: str | None = None
     sweating: str | None = None
+    # Who entered it when not the patient themself (a nurse or consultant on their behalf, or
+    # a clinician's import), by name; None: the patient.
+    entered_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,11 @@ def entry_observations(e: EntryRecord, x: EntryExtras, patient: PatientDetails) 
         out.append(_observation(resource_id("entry", e.id, "night-rest-pain"), pref,
                                 _item("night-rest-pain"), when,
                                 valueBoolean=bool(e.night_rest_pain)))
+    # The patient reported it, or a staff member entered it for them (a display only: the
+    # export holds no Practitioner resources for a reference to resolve to).
+    by = {"type": "Practitioner", "display": x.entered_by} if x.entered_by else pref
+    for obs in out:
+        obs["performer"] = [dict(by)]
     return out
 
 

@@ -3,7 +3,7 @@
 from sqlalchemy.exc import IntegrityError
 
 from diary.data.db import db
-from diary.data.models import Entry, Patient
+from diary.data.models import Entry, Patient, User
 from diary.services import audit, changes, summaries
 
 CONTENT = ("observed_at", "utc_offset_min", "pain", "temp_treated_c", "temp_other_c", "colour",
@@ -49,6 +49,15 @@ def create_once(patient: Patient, entry_id: str, values: dict, user) -> tuple[En
         raise DuplicateConflict(entry_id)
     db.session.rollback()
     return existing, False
+
+
+def enterer(entry: Entry, patient: Patient) -> User | None:
+    """Who saved `entry` when it was not the patient themself (a nurse or consultant entering
+    it on their behalf, or a clinician's import), else None. The session's identity map keeps
+    each person after the first look-up, so a page of entries costs a query per person."""
+    if entry.entered_by == patient.user_id:
+        return None
+    return db.session.get(User, entry.entered_by)
 
 
 def update(entry: Entry, values: dict, user) -> bool:

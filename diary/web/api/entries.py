@@ -173,7 +173,7 @@ def create_entry():
         if type(pid) is not int or not 0 < pid <= limits.ID_MAX:
             return problems.problem(422, NOT_SAVED, FIX_ERRORS,
                                     errors={"patient_id": [PATIENT_ID]}, warnings={})
-        patient = api_patient_or_404(who, pid)
+        patient = api_patient_or_404(who, pid, "enter_reading")
     else:
         patient = who.patient
     note_patient(patient.id)
@@ -240,7 +240,7 @@ def get_entry(entry_id: str):
 @limited
 @bearer_required()
 def update_entry(entry_id: str):
-    entry = api_row_or_404(caller(), Entry, entry_id)
+    entry = api_row_or_404(caller(), Entry, entry_id, "enter_reading")
     patient = entry.patient
     note_patient(patient.id)
     form, refused = _read_form(_json_body(), patient, entry.id)
@@ -260,7 +260,7 @@ def update_entry(entry_id: str):
 @limited
 @bearer_required()
 def delete_entry(entry_id: str):
-    entry = api_row_or_404(caller(), Entry, entry_id)
+    entry = api_row_or_404(caller(), Entry, entry_id, "enter_reading")
     note_patient(entry.patient_id)
     entries.soft_delete(entry, caller().user)
     return "", 204
