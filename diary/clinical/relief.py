@@ -35,11 +35,13 @@ from diary.clinical.verdict import (
     PeakRelief,
     Reason,
     TechnicalSuccess,
+    WindowSoFar,
     explain,
     judge,
     peak_relief,
     relief_pct,
     technical_success,
+    window_so_far,
 )
 from diary.clinical.wording import fmt_date, fmt_pct, fmt_time
 
@@ -116,6 +118,8 @@ class BlockAnalysis:
     touch_pain: TouchPain        # §8: before the block against days 1-7
     pgic: list[PgicAnswer]       # §8: every PGIC answer until the next block
     limb_follow_up: LimbFollowUp | None   # §7: neurolysis / RF only (vocab.NEUROLYTIC_KINDS)
+    # While the window is open (pending, not planned): readings so far, asked for, its end.
+    window_so_far: WindowSoFar | None = None
 
 
 # ------------------------------------------------------------------------------ the block
@@ -152,7 +156,10 @@ def analyse_block(block: BlockRecord, number: int, next_at: datetime | None,
     if planned:
         verdict, reasons = None, []
     elif pending:
-        verdict = None  # the reasons so far still tell the clinic what to look at
+        # The reasons so far still tell the clinic what to look at; "no readings in the
+        # window" is not one of them until the window has closed.
+        verdict = None
+        reasons = [r for r in reasons if r.code != "no_entries_in_window"]
     explanation = explain(block, verdict, reasons, baseline.b0, technical, peak, s, zone,
                           planned=planned, window_end=end)
 
@@ -172,7 +179,9 @@ def analyse_block(block: BlockRecord, number: int, next_at: datetime | None,
         asymmetry=asymmetry(index, block_times, s, at, next_at),
         walking=walk, notes=notes,
         touch_pain=followup.touch_pain(block, next_at, index, s),
-        pgic=followup.pgic_answers(block, next_at, curve, index, s), limb_follow_up=limb)
+        pgic=followup.pgic_answers(block, next_at, curve, index, s), limb_follow_up=limb,
+        window_so_far=window_so_far(block, peak, s, zone, end) if pending and not planned
+        else None)
 
 
 def _baseline(block: BlockRecord, block_day: date, index: DiaryIndex, s: Settings) -> Baseline:

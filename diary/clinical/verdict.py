@@ -15,12 +15,15 @@ Choices where the sources are silent (more in `diary.clinical.analysis`):
 - W runs from 15 min to 6 h after the block, both ends included, and ends early at the next
   block. Held = the longest run of consecutive readings in W each at >= 50 % and >= 2 points.
 - Percentages in sentences are rounded down, so 49.9 % never reads as 50 %.
+- While W is open the block reads "Readings so far: 2 of 8 — window open until 10:30": the
+  readings in W so far against the block-day readings the schedule asks for inside W
+  (docs/clinical.md §5), with no verdict and no "no readings" reason yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -71,6 +74,35 @@ class PeakRelief:
     lowest_entry_id: str | None
     held: int                    # longest run of consecutive readings at the positive level
     n_entries: int               # readings in W
+
+
+@dataclass(frozen=True)
+class WindowSoFar:
+    """A window still open: its readings so far, the readings asked for in it, its end."""
+
+    readings: int
+    asked: int
+    closes_at: datetime
+    text: str                    # "Readings so far: 2 of 8 — window open until 10:30"
+
+
+def block_day_minutes(long_acting: bool, window_hours: int) -> list[int]:
+    """When the schedule asks for block-day readings (§5), in minutes after the block: 15
+    and 30, then hourly to 6 h (8 h for a long-acting agent, or the window if longer)."""
+    hours = 8 if long_acting else max(6, window_hours)
+    return [15, 30, *range(60, 60 * hours + 1, 60)]
+
+
+def window_so_far(block: BlockRecord, peak: PeakRelief, s: Settings, zone: ZoneInfo,
+                  window_end: datetime) -> WindowSoFar:
+    at = block.performed_at
+    start = at + timedelta(minutes=s.window_start_min)
+    asked = sum(start <= at + timedelta(minutes=m) <= window_end
+                for m in block_day_minutes(block.long_acting, s.window_hours))
+    closes = fmt_time(window_end, zone)
+    return WindowSoFar(peak.n_entries, asked, window_end,
+                       f"Readings so far: {peak.n_entries} of {asked} — window open until "
+                       f"{closes}")
 
 
 def relief_pct(base: float | None, pain: float | None) -> float | None:
@@ -227,8 +259,10 @@ def explain(block: BlockRecord, verdict: str | None, reasons: list[Reason], b0: 
         return f"Planned for {fmt_date(local.date())} at {local:%H:%M}; nothing to judge yet."
     pain = _pain_words(b0, peak, s)
     if verdict is None:
-        so_far = f"so far {pain}" if pain else "no readings in the window yet"
-        return f"Pending until {fmt_time(window_end, zone)}: {so_far}; {technical.summary}."
+        so_far = window_so_far(block, peak, s, zone, window_end)
+        count = f"{so_far.readings} of {so_far.asked} readings so far"
+        pain = f"; so far {pain}" if pain else ""
+        return f"Pending until {fmt_time(window_end, zone)}: {count}{pain}; {technical.summary}."
     diagnostic = block.kind in vocab.LOCAL_ANAESTHETIC_KINDS
     head = verdict.capitalize()
     if not diagnostic:

@@ -13,6 +13,7 @@ import pytest
 from diary.clinical import vocab
 from diary.clinical.analysis import STATUS_LABELS, analyse_patient
 from diary.clinical.records import BlockRecord, EntryRecord
+from diary.clinical.schedule import full_schedule
 from diary.clinical.settings import SETTING_LIMITS, Settings, SettingsError
 
 LON = "Europe/London"
@@ -249,8 +250,61 @@ def test_therapeutic_local_anaesthetic_is_diagnostic():
 def test_pending_while_the_window_is_open():
     a = one(baseline(B) + in_window(B, (30, 3)), now=t(10, 11))
     assert a.pending and a.verdict is None
-    assert a.explanation == ("Pending until 16:00: so far pain fell from 8 to 3 (62 %) within 6 h; "
-                             "foot warmed 2.4 °C.")
+    assert a.explanation == ("Pending until 16:00: 1 of 8 readings so far; so far pain fell "
+                             "from 8 to 3 (62 %) within 6 h; foot warmed 2.4 °C.")
+    # Asked for in W: 15 and 30 min, then hourly 1-6 h = 8 readings.
+    assert a.window_so_far.text == "Readings so far: 1 of 8 — window open until 16:00"
+    assert (a.window_so_far.readings, a.window_so_far.asked) == (1, 8)
+
+
+def test_an_open_window_with_no_readings_yet_is_not_a_fault_yet():
+    a = one(baseline(B), now=t(10, 10, 20))
+    assert a.pending and a.verdict is None and a.reasons == []
+    assert a.explanation == "Pending until 16:00: 0 of 8 readings so far; foot warmed 2.4 °C."
+    assert a.window_so_far.text == "Readings so far: 0 of 8 — window open until 16:00"
+    # The reasons found so far are still listed while the window is open.
+    pill = one(baseline(B) + [EntryRecord("p", t(10, 10, 20), 6, rescue_medication=True)],
+               now=t(10, 10, 30))
+    assert [r.code for r in pill.reasons] == ["rescue_medication"]
+
+
+def test_once_the_window_closes_the_usual_words_return():
+    a = one(baseline(B) + in_window(B, (30, 3), (60, 3)), now=t(10, 16, 1))
+    assert not a.pending and a.window_so_far is None
+    assert a.verdict == "positive" and a.explanation.startswith("Positive: ")
+    empty = one(baseline(B), now=t(10, 16, 1))
+    assert empty.window_so_far is None
+    assert [r.code for r in empty.reasons] == ["no_entries_in_window"]
+
+
+def test_the_window_closes_at_the_patients_local_time():
+    # 09:00 UTC on 10 Jun 2025 is 10:00 in London (BST): W ends 16:00 BST.
+    june = datetime(2025, 6, 10, 9, tzinfo=UTC)
+    a = one(baseline(june), block(when=june), now=june + timedelta(hours=2))
+    assert a.window_so_far.text.endswith("window open until 16:00")
+    auckland = one(baseline(june), block(when=june), now=june + timedelta(hours=2),
+                   tz="Pacific/Auckland")
+    assert auckland.window_so_far.text.endswith("window open until 03:00")  # NZST, UTC+12
+
+
+@pytest.mark.parametrize("hours, start_min, long_acting", [
+    (6, 15, False), (4, 15, False), (8, 15, False), (6, 0, False), (6, 45, False),
+    (6, 15, True), (4, 60, True)])
+def test_the_readings_asked_for_are_the_schedules_in_the_window(hours, start_min, long_acting):
+    s = Settings(window_hours=hours, window_start_min=start_min)
+    blk = block(long_acting=long_acting)
+    a = one(baseline(B), blk, now=B + timedelta(minutes=1), settings=s)
+    prompts = [p for p in full_schedule([blk], [], LON, B + timedelta(minutes=1), s)
+               if p.kind == "block_day" and a.window_start <= p.due_at <= a.window_end]
+    assert a.window_so_far.asked == len(prompts) > 0
+
+
+def test_a_window_cut_short_by_the_next_block_asks_for_fewer():
+    second = block(id=2, when=B + timedelta(hours=3))
+    result = run(baseline(B), [block(), second], now=B + timedelta(hours=2))
+    first = result.blocks[0]
+    # W ends at the next block, 13:00: 15, 30 min, 1, 2 and 3 h.
+    assert first.window_so_far.text == "Readings so far: 0 of 5 — window open until 13:00"
 
 
 def test_planned_block_is_not_judged():

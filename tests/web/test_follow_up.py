@@ -252,3 +252,58 @@ def test_the_block_summary_export_carries_the_demo_neurolysis_checkpoints(consul
     assert "7:" in neuro["pgic_answers"] and neuro["touch_pain_before"]
     other = next(r for r in rows if r["kind"] != "neurolysis")
     assert other["cp7_diary_days"] == "" and other["follow_up_flags"] == ""
+
+
+# ------------------------------------------------------- a block whose window is still open
+
+def _block_two_hours_ago(app, clock, world, readings=((30, 4), (60, 3))) -> int:
+    """A warmed block at 10:00 UTC (11:00 in London) with `readings` (minutes after, pain);
+    the clock at 12:00 UTC, so the window (to 6 h) is open until 17:00 London time."""
+    from diary.data.models import Block
+    from tests.web.helpers import add_entry
+
+    clock.now = NOW
+    at = NOW - timedelta(hours=2)
+    pid = world.patient(world.clinician_id, name="Olive Open")
+    with app.app_context():
+        db.session.add(Block(patient_id=pid, performed_at=at, side="left",
+                             kind="diagnostic_la", pre_pain=8, temp_treated_pre_c=28.0,
+                             temp_treated_10_c=30.4, recorded_by=world.clinician_id))
+        db.session.commit()
+    for minutes, pain in readings:
+        add_entry(app, pid, at + timedelta(minutes=minutes), pain=pain)
+    return pid
+
+
+def test_an_open_window_reads_as_readings_so_far(app, clock, as_clinician, world):
+    pid = _block_two_hours_ago(app, clock, world)
+    card = _text(_card(as_clinician.get(f"/clinic/patients/{pid}").get_data(as_text=True), 1))
+    # 15, 30 min and hourly to 6 h: 8 readings asked for; the window closes 16:00 UTC.
+    assert "Readings so far: 2 of 8 — window open until 17:00" in card
+    assert "Awaiting readings" in card and "Peak relief so far" in card
+    assert "Prolonged" not in card and "0 of 0 readings" not in card
+    assert "no diary readings" not in card
+    summary = as_clinician.get(f"/clinic/patients/{pid}/summary").get_data(as_text=True)
+    assert "Readings so far: 2 of 8 — window open until 17:00" in _text(_card(summary, 1))
+
+
+def test_an_open_window_with_no_readings_yet_has_no_warning(app, clock, as_clinician, world):
+    pid = _block_two_hours_ago(app, clock, world, readings=())
+    card = _text(_card(as_clinician.get(f"/clinic/patients/{pid}").get_data(as_text=True), 1))
+    assert "Readings so far: 0 of 8 — window open until 17:00" in card
+    assert "no diary readings" not in card and "Prolonged" not in card
+    # Once the window has closed with nothing in it, the usual words return.
+    clock.now = NOW + timedelta(hours=4, minutes=1)
+    card = _text(_card(as_clinician.get(f"/clinic/patients/{pid}").get_data(as_text=True), 1))
+    assert "Readings so far" not in card
+    assert "there are no diary readings from 15 min to 6 h after the block" in card
+    assert "Prolonged (24 h after window)" in card and "Uninterpretable" in card
+
+
+def test_after_the_window_closes_the_usual_words_return(app, clock, as_clinician, world):
+    pid = _block_two_hours_ago(app, clock, world)
+    clock.now = NOW + timedelta(hours=4, minutes=1)  # 16:01 UTC: closed at 16:00
+    card = _text(_card(as_clinician.get(f"/clinic/patients/{pid}").get_data(as_text=True), 1))
+    assert "Readings so far" not in card and "window open" not in card
+    assert "Positive: pain fell from 8 to 3 (62 %) within 6 h" in card
+    assert "Peak relief in window" in card and "Prolonged (24 h after window)" in card
