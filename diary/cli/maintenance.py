@@ -26,9 +26,11 @@ def demo_command(if_empty: bool) -> None:
         raise click.UsageError("The demo clinic already exists.")
     demo.seed(now())
     port = os.environ.get("PORT", "5000")
-    click.echo(f"DEMO clinic ready. Sign in at http://127.0.0.1:{port}/sign-in as")
-    click.echo(f"  clinician: {demo.CLINICIAN_EMAIL} / {demo.DEMO_PASSWORD}")
-    click.echo(f"  patient:   {demo.PATIENT_EMAIL} / {demo.DEMO_PASSWORD}")
+    click.echo(f"DEMO clinic ready. Sign in at http://127.0.0.1:{port}/sign-in with the "
+               f"password {demo.DEMO_PASSWORD} as")
+    width = max(len(email) for email, _ in demo.accounts())
+    for email, who in demo.accounts():
+        click.echo(f"  {email:<{width}}  {who}")
 
 
 @diary.command("verify-audit")

@@ -1,18 +1,9 @@
 """A demo clinic with plausible diaries around blocks, clearly labelled DEMO.
 
-Patient one (CRPS, °C, London, six weeks of diary) has two local-anaesthetic blocks: both
-relieve well and wane, the second wearing off about nine days ago, so a repeat is due. Light
-touch on the foot hurts less after each block (touch pain, docs/clinical.md §8), and she gives
-her impression of change (PGIC) a week after each.
-
-Patient two (PAD/CLTI, °F, New York, about twenty weeks of diary) has a test block that warms
-the foot but does not help the pain (negative), then a chemical neurolysis 120 days ago whose
-relief builds over three weeks (§7). He answers the weekly questions on rest pain at night and
-on the ulcer of his treated foot: healing for months, then worse in the last fortnight, so the
-urgent wound flag shows. Groin burning in the second and third weeks is the possible
-post-sympathectomy neuralgia flag; his PGIC answers on days 7, 28, 30 and 90 include a
-"much better" on day 7 that the relief of about 15 % does not bear out. The clinic saw him
-three times (Fontaine IV, then III, III).
+The clinic's staff: the demo consultant (also its administrator, so the staff page can be
+tried), a nurse and a records officer. The patients, and what each one shows, are in
+diary/services/demo_plans.py: together they cover every verdict and every status of the
+patient list (docs/clinical.md §3.5, §3.13, §7).
 
 Everything is drawn from generators seeded by the patient's key, so the demo is the same for
 the same `now`. The follow-up answers have their own generator: adding them left the rest of
@@ -20,103 +11,75 @@ the diaries as they were.
 """
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from diary.clinical import vocab
+from diary.clinical import roles, vocab
 from diary.clinical.localtime import offset_minutes
 from diary.data.db import db
-from diary.data.models import Block, ClinicVisit, Entry, Patient, User
-from diary.services import audit
+from diary.data.models import Block, ClinicVisit, Entry, Membership, Patient, User
+from diary.services import audit, staff
+from diary.services.demo_plans import PATIENTS, BlockPlan, PatientPlan
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for newcomers; never in production
 CLINICIAN_EMAIL = "consultant@demo.example"
-PATIENT_EMAIL = "patient@demo.example"
-SECOND_PATIENT_EMAIL = "patient2@demo.example"
+NURSE_EMAIL = "nurse@demo.example"
+RECORDS_EMAIL = "records@demo.example"
+PATIENT_EMAIL = PATIENTS[0].email
+SECOND_PATIENT_EMAIL = PATIENTS[1].email
+
+# (email, name, roles): the consultant first, the one who records and audits the demo.
+STAFF = (
+    (CLINICIAN_EMAIL, "Dr Demo (DEMO)", ("consultant", "admin")),
+    (NURSE_EMAIL, "Nurse Demo (DEMO)", ("nurse",)),
+    (RECORDS_EMAIL, "Records Demo (DEMO)", ("records",)),
+)
 
 
-@dataclass
-class BlockPlan:
-    days_ago: int
-    kind: str
-    pain_before: float
-    window_pains: tuple  # (minutes after, pain)
-    relief_days: int     # days at the low level before pain climbs back
-    low: float
-    warm_rise: float
-    agent: str
-    ramp_days: int = 0   # days over which pain falls to `low` (a neurolysis works slowly)
-    returns_to: float | None = None   # the pain it climbs back to (None: pain_before)
-    climb_days: int = 5  # days the climb back takes
-    pgic: tuple = ()     # (day after the block, vocab.PGIC code) answered that morning
-
-
-PLANS = {
-    "margaret": [
-        BlockPlan(35, "diagnostic_la", 7.2, ((15, 5), (30, 3), (60, 2), (120, 2), (180, 2),
-                                             (240, 3), (300, 3), (360, 3)), 11, 2.6, 4.1,
-                  "Bupivacaine 0.25 %", pgic=((7, "much_better"),)),
-        BlockPlan(14, "therapeutic_la", 7.0, ((15, 4), (30, 3), (60, 2), (120, 2), (240, 2),
-                                              (360, 3)), 4, 2.4, 3.6,
-                  "Bupivacaine 0.25 % + triamcinolone 40 mg", pgic=((7, "a_little_better"),)),
-    ],
-    "dennis": [
-        BlockPlan(130, "diagnostic_la", 6.4, ((15, 6), (30, 6), (60, 5), (120, 5), (240, 6),
-                                              (360, 6)), 0, 6.0, 2.6, "Lidocaine 1 %",
-                  pgic=((7, "no_change"),)),
-        # Phenol has no local anaesthetic: little changes in the window; relief builds later.
-        BlockPlan(120, "neurolysis", 6.3, ((30, 6), (60, 6), (180, 5), (360, 5)), 104, 3.0,
-                  2.2, "Phenol 6 %, 3 ml at L2 and L3", ramp_days=21, returns_to=4.6,
-                  climb_days=10, pgic=((7, "much_better"), (28, "a_little_better"),
-                                       (30, "much_better"), (90, "much_better"))),
-    ],
-}
-
-# Days of diary before today: six weeks; for patient two from ten days before the first block.
-DIARY_DAYS = {"margaret": 42, "dennis": 140}
-
-# Patient two's clinic visits: (days before today, Fontaine stage, note).
-VISITS = {
-    "dennis": [
-        (125, "iv", "Rest pain at night and a 1 cm ulcer on the right hallux. The test block "
-                    "warmed the foot: phenol neurolysis booked. DEMO"),
-        (60, "iii", "Ulcer healing, rest pain much less; sleeps in bed again. DEMO"),
-        (20, "iii", "Ulcer nearly closed. Walks to the end of the road. DEMO"),
-    ],
-}
+def accounts() -> list[tuple[str, str]]:
+    """Every demo sign-in (email, who it is), for `flask diary demo` to print."""
+    return ([(email, roles.label(held)) for email, _, held in STAFF]
+            + [(p.email, f"Patient {p.name} ({p.record}): {p.shows}") for p in PATIENTS])
 
 
 def seed(now: datetime) -> User:
-    """Create the demo clinic; return the clinician."""
-    clinician = User(email=CLINICIAN_EMAIL, role="clinician", name="Dr Demo (DEMO)")
-    clinician.set_password(DEMO_PASSWORD)
-    db.session.add(clinician)
+    """Create the demo clinic; return the consultant."""
+    clinic = staff.the_clinic()
+    people = [User(email=email, role="staff", name=name) for email, name, _ in STAFF]
+    # One hash for every account: they share the password, and scrypt is slow by design.
+    people[0].set_password(DEMO_PASSWORD)
+    for person in people[1:]:
+        person.password_hash = people[0].password_hash
+    db.session.add_all(people)
     db.session.flush()
-    margaret_user = User(email=PATIENT_EMAIL, role="patient", name="Margaret (DEMO)")
-    margaret_user.set_password(DEMO_PASSWORD)
-    margaret = Patient(clinician_id=clinician.id, user=margaret_user,
-                       display_name="Margaret Hill", record_number="DEMO-001",
-                       treated_side="left", condition="crps", temp_unit="C",
-                       timezone="Europe/London", is_demo=True,
-                       created_at=now - timedelta(days=50))
-    dennis_user = User(email=SECOND_PATIENT_EMAIL, role="patient", name="Dennis (DEMO)")
-    dennis_user.set_password(DEMO_PASSWORD)
-    dennis = Patient(clinician_id=clinician.id, user=dennis_user, display_name="Dennis Okafor",
-                     record_number="DEMO-002", treated_side="right", condition="pad_clti",
-                     temp_unit="F", timezone="America/New_York", is_demo=True,
-                     created_at=now - timedelta(days=DIARY_DAYS["dennis"] + 8))
-    db.session.add_all([margaret, dennis])
-    db.session.flush()
-    for patient, key, diarist in ((margaret, "margaret", margaret_user),
-                                  (dennis, "dennis", dennis_user)):
-        _diary(patient, PLANS[key], now, diarist, clinician, random.Random(key),  # noqa: S311 - made-up data
-               random.Random(f"{key}-follow-up"), DIARY_DAYS[key])  # noqa: S311 - made-up data
-        _visits(patient, VISITS.get(key, ()), now, clinician)
-        audit.record("patient.create", "patient", patient.id, patient_id=patient.id,
-                     actor=clinician, after={"demo": True})
+    clinician, nurse = people[0], people[1]
+    for person, (_, _, held) in zip(people, STAFF, strict=True):
+        db.session.add(Membership(user_id=person.id, clinic_id=clinic.id,
+                                  roles=roles.join(held)))
+        audit.record("user.create", "user", person.id, actor=clinician,
+                     after={"roles": list(held), "clinic": clinic.id, "demo": True})
+    for plan in PATIENTS:
+        _patient(plan, clinic.id, clinician, nurse, now)
     db.session.commit()
     return clinician
+
+
+def _patient(plan: PatientPlan, clinic_id: int, clinician: User, nurse: User,
+             now: datetime) -> None:
+    user = User(email=plan.email, role="patient", name=plan.user_name,
+                password_hash=clinician.password_hash)
+    patient = Patient(clinic_id=clinic_id, clinician_id=clinician.id, user=user,
+                      display_name=plan.name, record_number=plan.record,
+                      treated_side=plan.side, condition=plan.condition, temp_unit=plan.unit,
+                      timezone=plan.tz, is_demo=True,
+                      created_at=now - timedelta(days=plan.diary_days + 8))
+    db.session.add(patient)
+    db.session.flush()
+    _diary(patient, plan, now, user, clinician, nurse, random.Random(plan.key),  # noqa: S311 - made-up data
+           random.Random(f"{plan.key}-follow-up"))  # noqa: S311 - made-up data
+    _visits(patient, plan.visits, now, clinician)
+    audit.record("patient.create", "patient", patient.id, patient_id=patient.id,
+                 actor=clinician, after={"demo": True})
 
 
 def _visits(patient: Patient, visits, now: datetime, clinician: User) -> None:
@@ -129,28 +92,45 @@ def _visits(patient: Patient, visits, now: datetime, clinician: User) -> None:
                                    created_at=seen, updated_at=seen))
 
 
-def _diary(patient: Patient, plans: list[BlockPlan], now: datetime, diarist: User,
-           clinician: User, rng: random.Random, frng: random.Random, diary_days: int) -> None:
+def _block_time(plan: BlockPlan, today, now: datetime, tz: ZoneInfo) -> datetime:
+    if plan.hours_ago is None:
+        return datetime.combine(today - timedelta(days=plan.days_ago), time(10, 0), tz)
+    at = now - timedelta(hours=plan.hours_ago)
+    return at.replace(minute=at.minute - at.minute % 5, second=0, microsecond=0).astimezone(tz)
+
+
+def _diary(patient: Patient, plan: PatientPlan, now: datetime, diarist: User,
+           clinician: User, nurse: User, rng: random.Random, frng: random.Random) -> None:
     tz = ZoneInfo(patient.timezone)
     today = now.astimezone(tz).date()
-    start = today - timedelta(days=diary_days)
+    start = today - timedelta(days=plan.diary_days)
+    said = dict(plan.said)
+    rows: list[dict] = []
     blocks = []
-    for plan in plans:
-        when = datetime.combine(today - timedelta(days=plan.days_ago), time(10, 0), tz)
-        blocks.append((when, plan))
-        db.session.add(_block(patient, plan, when, clinician, rng))
+    for bp in plan.blocks:
+        when = _block_time(bp, today, now, tz)
+        blocks.append((when, bp))
+        db.session.add(_block(patient, bp, when, clinician, rng))
     day = start
     while day <= today:
+        days_ago = (today - day).days
+        away = any(last <= days_ago <= first for first, last in plan.gaps)
         for hour in (9, 20) if (day - start).days % 3 else (9, 14, 20):
             at = datetime.combine(day, time(hour, rng.randint(0, 50)), tz)
-            if at < now - timedelta(minutes=10):
-                _add(patient, diarist, at, _pain_at(at, blocks), rng, blocks, frng=frng)
-        for when, plan in blocks:
+            if at < now - timedelta(minutes=10) and not away:
+                rows.append(_entry(patient, diarist, at, _pain_at(at, blocks), rng, blocks,
+                                   plan.notes, frng=frng, note=said.pop(days_ago, None)))
+        for when, bp in blocks:
             if when.date() == day:
-                for minutes, pain in plan.window_pains:
+                for n, (minutes, pain) in enumerate(bp.window_pains):
                     at = when + timedelta(minutes=minutes)
-                    _add(patient, diarist, at, pain, rng, blocks, block_day=True)
+                    if at < now:  # a block of today: the readings so far
+                        rows.append(_entry(patient, nurse if n < bp.nurse_readings
+                                           else diarist, at, pain, rng, blocks, plan.notes,
+                                           block_day=True, effects=bp.window_effects))
         day += timedelta(days=1)
+    # One multi-row INSERT: the unit of work's per-object bookkeeping made the demo slow.
+    db.session.execute(Entry.__table__.insert(), rows)
 
 
 def _pain_at(at: datetime, blocks) -> float:
@@ -195,7 +175,12 @@ def _follow_up(at: datetime, score: int, blocks, frng: random.Random) -> dict:
     return out
 
 
-def _add(patient, diarist, at, pain, rng, blocks, block_day=False, frng=None) -> None:
+FOLLOW_UP_ANSWERS = ("touch_pain", "pgic", "night_rest_pain", "wound")
+
+
+def _entry(patient, by, at, pain, rng, blocks, notes, block_day=False, frng=None, note=None,
+           effects=()) -> dict:
+    """One diary entry's row; `by` typed it (the patient, or the nurse on their behalf)."""
     score = max(0, min(10, round(pain + (0 if block_day else rng.uniform(-0.6, 0.6)))))
     extra = _follow_up(at, score, blocks, frng) if frng is not None else {}
     since = [w for w, _ in blocks if w <= at]
@@ -207,13 +192,13 @@ def _add(patient, diarist, at, pain, rng, blocks, block_day=False, frng=None) ->
     other = round(29.2 + rng.uniform(-0.4, 0.4), 1)
     walked = rng.random() > 0.15
     pain_free = max(0, int(round(30 - score * 3 + rng.uniform(-3, 3)))) if walked else None
-    effects = []
+    effects = list(effects)
     if block_day and hours_since is not None and hours_since < 3:
         effects.append("back_soreness")
     if hours_since is not None and 0 < hours_since < 24 and rng.random() < 0.3:
         effects.append("bruising")
     effects += extra.pop("side_effects", [])
-    db.session.add(Entry(
+    return dict(
         patient_id=patient.id, observed_at=at,
         utc_offset_min=offset_minutes(at), pain=score,
         temp_treated_c=treated, temp_other_c=other,
@@ -225,11 +210,13 @@ def _add(patient, diarist, at, pain, rng, blocks, block_day=False, frng=None) ->
         did_not_walk=not walked,
         swelling="mild" if score >= 6 else "none",
         sweating="more" if score >= 6 else "same",
-        side_effects=";".join(effects),
+        side_effects=";".join(dict.fromkeys(effects)),
         rescue_medication=score >= 7 and rng.random() < 0.3,
-        notes=rng.choice(["", "", "", "Slept badly.", "Walked to the shop.",
-                          "Foot felt warm after the block."]) if not block_day else "",
-        entered_by=diarist.id, created_at=at, updated_at=at, **extra))
+        # Drawn in this place, as always: the generators' order keeps the diaries the same.
+        notes=(rng.choice(notes) if not block_day else "") if note is None else note,
+        entered_by=by.id, created_at=at, updated_at=at,
+        # Every row has the same keys, so the rows go in one INSERT.
+        **{key: extra.get(key) for key in FOLLOW_UP_ANSWERS})
 
 
 def _block(patient, plan: BlockPlan, when: datetime, clinician, rng) -> Block:
@@ -241,7 +228,8 @@ def _block(patient, plan: BlockPlan, when: datetime, clinician, rng) -> Block:
     values |= {f"temp_other_{k}_c": round(pre_o + rng.uniform(-0.2, 0.2), 1) for k in temps}
     return Block(patient_id=patient.id, performed_at=when,
                  utc_offset_min=offset_minutes(when),
-                 side=patient.treated_side, kind=plan.kind, level="L2-L3",
+                 side=patient.treated_side, kind=plan.kind, level=plan.level,
                  agent=plan.agent, volume_ml=10.0 if plan.kind != "radiofrequency" else None,
-                 pre_pain=round(plan.pain_before), recorded_by=clinician.id,
-                 notes="DEMO block", created_at=when, updated_at=when, **values)
+                 pre_pain=round(plan.pain_before), somatic_spread=plan.somatic_spread,
+                 recorded_by=clinician.id, notes=plan.note, created_at=when, updated_at=when,
+                 **values)

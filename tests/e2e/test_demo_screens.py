@@ -135,3 +135,30 @@ def test_clinician_screens_in_the_dark(open_context, demo_clinic, axe_source):
                 assert_no_sideways_scroll(page)
             w.shot(label)
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_every_demo_patient_and_staff_account(open_context, demo_clinic, axe_source):
+    """Each demo patient's page shows a different card (pending, uninterpretable, follow-up,
+    a thin baseline, a quiet diary): none of them may run off the page or fail axe. The nurse
+    and the records officer sign in to the same list."""
+    found = {}
+    w = open_context("desktop", "desktop-demo-patients")
+    page = w.page
+    sign_in(page, demo_clinic.CLINICIAN_EMAIL, DEMO_PASSWORD)
+    page.wait_for_url("**/clinic/")
+    links = page.locator("table a[href*='/clinic/patients/']")
+    hrefs = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
+    assert len(hrefs) >= 8
+    for href in hrefs:
+        page.goto(href)
+        assert_no_sideways_scroll(page, 1280)
+        assert_no_none_attributes(page)
+        found[href] = axe_violations(page, axe_source)
+        w.shot(f"patient-{href.rstrip('/').rsplit('/', 1)[-1]}")
+    assert {k: v for k, v in found.items() if v} == {}
+    for email in (demo_clinic.NURSE_EMAIL, demo_clinic.RECORDS_EMAIL):
+        staff = open_context("desktop", f"desktop-{email.split('@')[0]}")
+        sign_in(staff.page, email, DEMO_PASSWORD)
+        staff.page.wait_for_url("**/clinic/")
+        assert staff.page.locator(".tag.demo").count() >= 8
+        staff.shot("patients")
