@@ -53,5 +53,22 @@ def date_in_range(day: date) -> bool:
     return FIRST_DATE <= day <= LAST_DATE
 
 
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_HELP = "Please give a date like 2025-06-30."
+
+
+def parse_day(text: str) -> tuple[date | None, str | None]:
+    """A typed YYYY-MM-DD date in range, or the words to show when it is not."""
+    try:
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None, DAY_HELP
+    if not date_in_range(day):  # year 1 or 9999 would overflow as a UTC bound
+        return None, DATE_RANGE_HELP
+    return day, None
+
+
 def has_control(text: str | None) -> bool:
     return bool(text) and CONTROL.search(text) is not None

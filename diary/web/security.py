@@ -208,11 +208,9 @@ def device_or_404(device_id: int) -> DeviceToken:
     return device
 
 
-def patient_from_device_token(raw: str | None) -> tuple[Patient, User, DeviceToken] | None:
-    """The diary a bearer token opens, for the API (no cookie is looked at): the token's
-    patient, by the same rule as every page, when the token is live, its person is an active
-    patient who is that diary's own (`patients_of`) and the diary is not archived; else None.
-    """
+def _device_diary(raw: str | None) -> tuple[Patient, User, DeviceToken] | None:
+    """The diary a live device token was made for, when its person is an active patient
+    whose own diary it is (`patients_of`), open or closed; else None."""
     device = devices.find(raw)
     if device is None:
         return None
@@ -220,26 +218,22 @@ def patient_from_device_token(raw: str | None) -> tuple[Patient, User, DeviceTok
     if user is None or not user.active or not user.is_patient:
         return None
     patient = db.session.scalar(sa.select(Patient).where(
-        Patient.id == device.patient_id, Patient.archived_at.is_(None),
-        patients_of(user, "diary")))
-    if patient is None:
-        return None
-    return patient, user, device
+        Patient.id == device.patient_id, patients_of(user, "diary")))
+    return None if patient is None else (patient, user, device)
+
+
+def patient_from_device_token(raw: str | None) -> tuple[Patient, User, DeviceToken] | None:
+    """The diary a bearer token opens, for the API (no cookie is looked at): the token's
+    patient, by the same rule as every page, when the diary is not archived; else None."""
+    found = _device_diary(raw)
+    return found if found is not None and found[0].archived_at is None else None
 
 
 def closed_diary_of(raw: str | None) -> Patient | None:
-    """The discharged diary a live device token was made for (its person an active patient,
-    their own diary), so the phone can be told the diary is closed rather than to sign in
-    again; else None."""
-    device = devices.find(raw)
-    if device is None:
-        return None
-    user = db.session.get(User, device.user_id)
-    if user is None or not user.active or not user.is_patient:
-        return None
-    return db.session.scalar(sa.select(Patient).where(
-        Patient.id == device.patient_id, Patient.archived_at.is_not(None),
-        patients_of(user, "diary")))
+    """The discharged diary a live device token was made for, so the phone can be told the
+    diary is closed rather than to sign in again; else None."""
+    found = _device_diary(raw)
+    return found[0] if found is not None and found[0].archived_at is not None else None
 
 
 def passed_second_step(user: User) -> bool:

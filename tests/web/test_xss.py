@@ -27,7 +27,7 @@ def hostile(app, client, world):
         "display_name": NAME, "treated_side": "left", "condition": "crps", "temp_unit": "C",
         "timezone": "Europe/London", "csrf_token": input_value(page, "csrf_token")})
     assert response.status_code == 302
-    world.patient_id = int(response.headers["Location"].split("/")[3])  # /clinic/patients/<id>/invite
+    world.patient_id = int(response.headers["Location"].split("/")[3])
     world.entry = add_entry(app, world.patient_id, datetime(2025, 6, 15, 9, 0, tzinfo=UTC),
                             notes=SCRIPT)
     return world

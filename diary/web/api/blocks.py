@@ -199,6 +199,14 @@ class ProlongedOut(ma.Schema):
     note = ma.fields.String()
 
 
+class WindowSoFarOut(ma.Schema):
+    readings = ma.fields.Integer(metadata={"description": "Readings in the window so far"})
+    asked = ma.fields.Integer(metadata={"description": "Readings the schedule asks for in it"})
+    closes_at = ma.fields.String(metadata=common.TIME)
+    text = ma.fields.String(metadata={
+        "description": "Readings so far: 2 of 8 — window open until 10:30"})
+
+
 class ReasonOut(ma.Schema):
     code = ma.fields.String()
     text = ma.fields.String()
@@ -300,6 +308,8 @@ class AnalysisOut(ma.Schema):
     peak = ma.fields.Nested(PeakOut, metadata={"description": "Peak relief in the window"})
     duration = ma.fields.Nested(DurationOut)
     prolonged = ma.fields.Nested(ProlongedOut)
+    window_so_far = ma.fields.Nested(WindowSoFarOut, allow_none=True, metadata={
+        "description": "While the window is open: its readings so far; else null"})
     explanation = ma.fields.String()
     reasons = ma.fields.List(ma.fields.Nested(ReasonOut))
     notes = ma.fields.List(ma.fields.String())

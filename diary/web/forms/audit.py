@@ -3,7 +3,6 @@
 Each bad value gets a message by its field, and the page lists nothing until it is put right
 (a half-applied filter would pass for a whole one)."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,8 +12,7 @@ from flask import request
 from diary.clinical import audit_words, limits
 from diary.clinical.patient_list import clean_query
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DATE_HELP = "Please give a date like 2025-06-30."
+DATE_HELP = limits.DAY_HELP
 ACTION_HELP = "Please choose one of the actions in the list."
 DATE_ORDER = "The end date is before the start date."
 
@@ -51,16 +49,9 @@ class AuditFilters:
     def _day(self, name: str, text: str) -> date | None:
         if not text:
             return None
-        try:
-            if not _DATE.fullmatch(text):
-                raise ValueError(text)
-            day = date.fromisoformat(text)
-        except ValueError:
-            self.errors[name] = DATE_HELP
-            return None
-        if not limits.date_in_range(day):  # year 1 or 9999 would overflow as a UTC bound
-            self.errors[name] = limits.DATE_RANGE_HELP
-            return None
+        day, problem = limits.parse_day(text)
+        if problem:
+            self.errors[name] = problem
         return day
 
     @property

@@ -1,6 +1,5 @@
 """CSV exports (one patient, or the clinic over a range of dates) and imports."""
 
-import re
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -12,7 +11,6 @@ from diary.data.exports import DateRange
 
 WHAT_LABELS = {"entries": "Diary entries", "blocks": "Blocks",
                "block-summary": "Block summary (the analysis of each block)"}
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_INPUT = {"type": "date", "min": limits.FIRST_DATE.isoformat(),
                "max": limits.LAST_DATE.isoformat()}
 
@@ -43,16 +41,9 @@ class ClinicExportForm(ExportForm):
         text = (field.data or "").strip()
         if not text:
             return None
-        try:
-            if not _DATE.fullmatch(text):
-                raise ValueError(text)
-            day = date.fromisoformat(text)
-        except ValueError:
-            field.errors = [*field.errors, "Please give a date like 2025-06-30."]
-            return None
-        if not limits.date_in_range(day):  # year 1 or 9999 overflowed as a UTC bound
-            field.errors = [*field.errors, limits.DATE_RANGE_HELP]
-            return None
+        day, problem = limits.parse_day(text)
+        if problem:
+            field.errors = [*field.errors, problem]
         return day
 
 
