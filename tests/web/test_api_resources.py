@@ -248,6 +248,33 @@ def test_staff_send_an_entry_on_a_patient_s_behalf(app, clinic):
     assert event.actor_id == clinic.clinician_id
 
 
+def test_a_discharged_patient_s_diary_takes_no_entry_by_any_token(app, clinic):
+    """Staff token or the patient's phone: 410, the diary closed, nothing written."""
+    response = call(clinic.api, "POST", "/api/v1/entries", clinic.write,
+                    json={**entry_body(pain=4), "patient_id": clinic.patient_id})
+    entry_id = response.get_json()["id"]
+    with app.app_context():
+        db.session.get(Patient, clinic.patient_id).archived_at = NOW
+        db.session.commit()
+    before = every_table(app)
+    sent = [
+        call(clinic.api, "POST", "/api/v1/entries", clinic.write,
+             json={**entry_body(pain=3), "patient_id": clinic.patient_id}),
+        call(clinic.api, "PUT", f"/api/v1/entries/{entry_id}", clinic.write,
+             json=entry_body(pain=2)),
+        call(clinic.api, "DELETE", f"/api/v1/entries/{entry_id}", clinic.write),
+        call(clinic.api, "POST", "/api/v1/entries", clinic.device, json=entry_body(pain=3)),
+    ]
+    for response in sent:
+        assert problem_of(response, 410)["title"] in ("The diary is closed",
+                                                      "Your diary is closed")
+    after = every_table(app)
+    before.pop("audit_event"), after.pop("audit_event")  # the staff token's uses are audited
+    before.pop("access_token"), after.pop("access_token")  # (and their last use noted)
+    before.pop("device_token"), after.pop("device_token")
+    assert after == before
+
+
 # ------------------------------------------------------------------ blocks and analysis
 
 def test_a_block_reads_with_clinic_temperatures_in_celsius(app, clinic):

@@ -267,7 +267,8 @@ def test_the_patient_sees_the_closed_diary_and_can_add_or_change_nothing(app, te
     assert every_table(app) == before
     # The history stays readable.
     history = page(phone, "/diary/history")
-    assert history.count("entry-card") == 1 and team.entry in history
+    assert history.count("entry-card") == 1 and "Your diary with the clinic is closed" in history
+    assert "/edit" not in history and "/delete" not in history and "Add a new entry" not in history
 
 
 def test_reopen_brings_the_diary_and_the_list_line_back(app, team):

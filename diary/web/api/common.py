@@ -60,8 +60,9 @@ UNAUTHORIZED = problem_doc(
     "No token, or one that is unknown, revoked or expired (or its person can no longer sign "
     "in). A session cookie is never taken.",
     headers={"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}})
-GONE = problem_doc("A phone's device token for a diary the clinic has closed (the patient "
-                   "is discharged): nothing is taken; signing in again would not help.")
+GONE = problem_doc("The diary is closed (the patient is discharged): a phone's device token "
+                   "for it opens nothing, and a staff token can change no entry of it. "
+                   "Nothing is taken; signing in again would not help.")
 FORBIDDEN = problem_doc("A read-only access token on a method that changes something.")
 NOT_FOUND = problem_doc("Not there, or not the token's to see (another clinic's patient, "
                         "another patient's diary, or a staff-only resource for a device "

@@ -177,6 +177,8 @@ def create_entry():
     else:
         patient = who.patient
     note_patient(patient.id)
+    if patient.archived_at is not None:
+        return _closed()
     form, refused = _read_form(body, patient)
     if refused is not None:
         return refused
@@ -243,6 +245,8 @@ def update_entry(entry_id: str):
     entry = api_row_or_404(caller(), Entry, entry_id, "enter_reading")
     patient = entry.patient
     note_patient(patient.id)
+    if patient.archived_at is not None:
+        return _closed()
     form, refused = _read_form(_json_body(), patient, entry.id)
     if refused is not None:
         return refused
@@ -262,8 +266,18 @@ def update_entry(entry_id: str):
 def delete_entry(entry_id: str):
     entry = api_row_or_404(caller(), Entry, entry_id, "enter_reading")
     note_patient(entry.patient_id)
+    if entry.patient.archived_at is not None:
+        return _closed()
     entries.soft_delete(entry, caller().user)
     return "", 204
+
+
+def _closed():
+    """410: the patient is discharged, their diary closed to changes (a staff token; a
+    phone's token for a closed diary is answered at the door, api/auth.py)."""
+    return problems.problem(410, "The diary is closed",
+                            "This patient is discharged: their diary takes no new or changed "
+                            "entries. Reopen it on their page first.")
 
 
 @cache
