@@ -67,7 +67,8 @@ def test_eight_accepts_of_one_invite_make_one_account(server):
     patient_id = server.world.patient(clinician_id, name="Invited Patient")
     with server.app.app_context():
         token = invites.issue(db.session.get(Patient, patient_id),
-                              db.session.get(User, clinician_id), datetime.now(UTC), 7)
+                              db.session.get(User, clinician_id), datetime.now(UTC), 7,
+                              server.app.config["SECRET_KEY"])
     browsers = [server.browser(f"198.51.100.{20 + n}") for n in range(8)]
     tokens = [b.token(f"/invite/{token}") for b in browsers]
 

@@ -385,7 +385,7 @@ def test_a_token_whose_person_or_diary_is_gone_is_refused(app, people):
     with app.app_context():
         db.session.get(Patient, people.patient_id).archived_at = NOW
         db.session.commit()
-    assert accepted(app, archived) == 401
+    assert accepted(app, archived) == 410  # the diary closed: sign-in again would not help
     inactive = mint_token(signed_in(app, OTHER))
     with app.app_context():
         db.session.get(User, _user_id(app, OTHER)).active = False
